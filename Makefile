@@ -1,0 +1,64 @@
+# Hookwire — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+MODULES   := pkg services/registry services/ingest services/dispatcher cmd/hookwire
+BIN       := $(CURDIR)/bin
+export PATH := $(BIN):$(PATH)
+# Tests start one embedded JetStream and one redis-server each; two cores.
+TEST_FLAGS ?= -race -shuffle=on -count=1 -timeout 15m -p 2
+GO_TEST   ?= go test
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: tools
+tools: ## Build the pinned buf and protoc plugins (deploy/tools/go.mod) into bin/
+	@cd deploy/tools && GOWORK=off GOFLAGS=-mod=mod go build -o $(BIN)/ \
+		github.com/bufbuild/buf/cmd/buf \
+		google.golang.org/protobuf/cmd/protoc-gen-go \
+		google.golang.org/grpc/cmd/protoc-gen-go-grpc
+
+.PHONY: generate
+generate: tools ## Regenerate Go code from proto/ into pkg/gen
+	buf generate
+
+.PHONY: lint
+lint: tools ## gofmt, go vet on every module, buf lint
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^pkg/gen/')); \
+		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@for m in $(MODULES); do (cd $$m && go vet ./...) || exit 1; done
+	buf lint
+
+.PHONY: redis-server
+redis-server: ## Install redis-server with apt when it is missing (tests need it)
+	@if ! command -v redis-server >/dev/null 2>&1 && [ -z "$$HOOKWIRE_REDIS_SERVER" ]; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			echo "redis-server not found: installing it with apt-get"; \
+			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+			$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null || exit 1; \
+		else \
+			echo "redis-server is required by the tests: install it (e.g. brew install redis) or set HOOKWIRE_REDIS_SERVER"; exit 1; \
+		fi; \
+	fi
+
+.PHONY: test
+test: redis-server ## Run every test of every module (real JetStream and redis-server)
+	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO_TEST) $(TEST_FLAGS) ./...) || exit 1; done
+
+.PHONY: run
+run: ## Start the registry against an embedded NATS (hookwire dev once it lands)
+	go run ./cmd/hookwire dev
+
+.PHONY: bench
+bench: ## Run the load benchmark, results in bench/results/
+	go run ./cmd/hookwire bench
+
+.PHONY: up
+up: ## docker compose up (needs a Docker engine)
+	docker compose up -d --build
+
+.PHONY: down
+down: ## docker compose down
+	docker compose down

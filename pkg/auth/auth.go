@@ -1,0 +1,230 @@
+// Package auth authenticates gRPC callers by bearer token and authorizes
+// them by scope and permission. Tokens come from a JSON file that holds only
+// their SHA-256 hashes, so the file itself is no secret:
+//
+//	{"tokens": [
+//	  {"name": "acquirer-100", "sha256": "<hex sha256 of the token>",
+//	   "scope": "acquirers/100", "permissions": ["manage", "read", "publish"]}
+//	]}
+//
+// A principal bound to scope S may act only at or below S.
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/hookwire/hookwire/pkg/scope"
+)
+
+// Permission is what a token may do.
+type Permission string
+
+const (
+	Manage  Permission = "manage"  // create, change and delete subscriptions and event types; redeliver, replay
+	Read    Permission = "read"    // get and list
+	Publish Permission = "publish" // publish events
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	Name  string
+	Scope string
+	perms map[Permission]bool
+}
+
+// Can reports whether the principal holds perm.
+func (p Principal) Can(perm Permission) bool { return p.perms[perm] }
+
+// Covers reports whether s is at or below the principal's scope.
+func (p Principal) Covers(s string) bool { return scope.Within(s, p.Scope) }
+
+// Root is an all-powerful principal at the root scope (dev mode, internal calls).
+func Root(name string) Principal {
+	return Principal{Name: name, perms: map[Permission]bool{Manage: true, Read: true, Publish: true}}
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the caller set by the interceptors.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// Authenticator maps tokens to principals.
+type Authenticator struct {
+	tokens map[[sha256.Size]byte]Principal
+	dev    bool
+}
+
+type fileToken struct {
+	Name        string       `json:"name"`
+	SHA256      string       `json:"sha256"`
+	Scope       string       `json:"scope"`
+	Permissions []Permission `json:"permissions"`
+}
+
+// Dev returns an Authenticator that lets every caller in as Root. Services
+// log a warning when they run with it.
+func Dev() *Authenticator { return &Authenticator{dev: true} }
+
+// IsDev reports whether a accepts unauthenticated callers.
+func (a *Authenticator) IsDev() bool { return a.dev }
+
+// LoadFile reads a tokens file.
+func LoadFile(path string) (*Authenticator, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read tokens file: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse reads the tokens file format.
+func Parse(b []byte) (*Authenticator, error) {
+	var f struct {
+		Tokens []fileToken `json:"tokens"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("parse tokens file: %w", err)
+	}
+	a := &Authenticator{tokens: make(map[[sha256.Size]byte]Principal, len(f.Tokens))}
+	var errs []error
+	for i, t := range f.Tokens {
+		raw, err := hex.DecodeString(t.SHA256)
+		if err != nil || len(raw) != sha256.Size {
+			errs = append(errs, fmt.Errorf("tokens[%d] (%s): sha256 must be 64 hex characters", i, t.Name))
+			continue
+		}
+		if err := scope.Validate(t.Scope); err != nil {
+			errs = append(errs, fmt.Errorf("tokens[%d] (%s): %w", i, t.Name, err))
+			continue
+		}
+		p := Principal{Name: t.Name, Scope: t.Scope, perms: map[Permission]bool{}}
+		for _, perm := range t.Permissions {
+			switch perm {
+			case Manage, Read, Publish:
+				p.perms[perm] = true
+			default:
+				errs = append(errs, fmt.Errorf("tokens[%d] (%s): unknown permission %q", i, t.Name, perm))
+			}
+		}
+		a.tokens[[sha256.Size]byte(raw)] = p
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// HashToken returns the hex SHA-256 of a token, as the tokens file wants it.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate finds the principal for the bearer token in ctx's metadata.
+func (a *Authenticator) Authenticate(ctx context.Context) (Principal, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	var token string
+	if v := md.Get("authorization"); len(v) > 0 {
+		if t, ok := strings.CutPrefix(v[0], "Bearer "); ok {
+			token = strings.TrimSpace(t)
+		} else if t, ok := strings.CutPrefix(v[0], "bearer "); ok {
+			token = strings.TrimSpace(t)
+		}
+	}
+	if token == "" {
+		if a.dev {
+			return Root("dev"), nil
+		}
+		return Principal{}, status.Error(codes.Unauthenticated, "missing bearer token in the authorization metadata")
+	}
+	sum := sha256.Sum256([]byte(token))
+	if p, ok := a.tokens[sum]; ok {
+		return p, nil
+	}
+	if a.dev {
+		return Root("dev"), nil
+	}
+	return Principal{}, status.Error(codes.Unauthenticated, "unknown bearer token")
+}
+
+// Rules maps full gRPC method names ("/hookwire.v1.RegistryService/GetSubscription")
+// to the permission they need. Methods outside hookwire.v1 (health,
+// reflection) need none; a hookwire.v1 method missing from Rules is denied.
+type Rules map[string]Permission
+
+func (a *Authenticator) authorize(ctx context.Context, method string, rules Rules) (context.Context, error) {
+	if !strings.HasPrefix(method, "/hookwire.v1.") {
+		return ctx, nil
+	}
+	perm, ok := rules[method]
+	if !ok {
+		return nil, status.Errorf(codes.PermissionDenied, "method %s is not open to tokens", method)
+	}
+	p, err := a.Authenticate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Can(perm) {
+		return nil, status.Errorf(codes.PermissionDenied, "token %q lacks the %s permission", p.Name, perm)
+	}
+	return WithPrincipal(ctx, p), nil
+}
+
+// UnaryInterceptor authenticates and authorizes unary calls.
+func (a *Authenticator) UnaryInterceptor(rules Rules) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx, err := a.authorize(ctx, info.FullMethod, rules)
+		if err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// StreamInterceptor authenticates and authorizes streaming calls.
+func (a *Authenticator) StreamInterceptor(rules Rules) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx, err := a.authorize(ss.Context(), info.FullMethod, rules)
+		if err != nil {
+			return err
+		}
+		return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
+type wrappedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (w *wrappedStream) Context() context.Context { return w.ctx }
+
+// CheckScope returns PermissionDenied unless the caller in ctx covers s.
+// Without a principal in ctx (internal call) everything is allowed.
+func CheckScope(ctx context.Context, s string) error {
+	p, ok := FromContext(ctx)
+	if !ok || p.Covers(s) {
+		return nil
+	}
+	return status.Errorf(codes.PermissionDenied, "token %q is bound to scope %q and may not act on scope %q", p.Name, p.Scope, s)
+}

@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+func TestAuthorize(t *testing.T) {
+	file := fmt.Sprintf(`{"tokens":[
+	 {"name":"acq100","sha256":%q,"scope":"acquirers/100","permissions":["manage","read"]},
+	 {"name":"pub","sha256":%q,"scope":"","permissions":["publish"]}]}`, HashToken("t-acq"), HashToken("t-pub"))
+	a, err := Parse([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := Rules{"/hookwire.v1.RegistryService/GetSubscription": Read, "/hookwire.v1.IngestService/Publish": Publish}
+	call := func(token, method string) (Principal, codes.Code) {
+		ctx := context.Background()
+		if token != "" {
+			ctx = metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", "Bearer "+token))
+		}
+		var got Principal
+		_, err := a.UnaryInterceptor(rules)(ctx, nil, &grpc.UnaryServerInfo{FullMethod: method}, func(ctx context.Context, _ any) (any, error) {
+			got, _ = FromContext(ctx)
+			return nil, nil
+		})
+		return got, status.Code(err)
+	}
+	tests := []struct {
+		token, method string
+		want          codes.Code
+	}{
+		{"t-acq", "/hookwire.v1.RegistryService/GetSubscription", codes.OK},
+		{"t-acq", "/hookwire.v1.IngestService/Publish", codes.PermissionDenied},
+		{"t-pub", "/hookwire.v1.IngestService/Publish", codes.OK},
+		{"", "/hookwire.v1.IngestService/Publish", codes.Unauthenticated},
+		{"wrong", "/hookwire.v1.IngestService/Publish", codes.Unauthenticated},
+		{"t-acq", "/hookwire.v1.RegistryService/Unlisted", codes.PermissionDenied},
+		{"", "/grpc.health.v1.Health/Check", codes.OK},
+	}
+	for _, tt := range tests {
+		if _, got := call(tt.token, tt.method); got != tt.want {
+			t.Errorf("%s %s: %v, want %v", tt.token, tt.method, got, tt.want)
+		}
+	}
+	p, _ := call("t-acq", "/hookwire.v1.RegistryService/GetSubscription")
+	if !p.Covers("acquirers/100/merchants/1") || p.Covers("acquirers/1000") || p.Covers("") {
+		t.Errorf("scope coverage wrong for %+v", p)
+	}
+	if err := CheckScope(WithPrincipal(context.Background(), p), "acquirers/200"); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("CheckScope outside: %v", err)
+	}
+	if _, err := Parse([]byte(`{"tokens":[{"name":"x","sha256":"zz","permissions":["fly"]}]}`)); err == nil {
+		t.Error("Parse accepted a bad file")
+	}
+}

@@ -1,0 +1,39 @@
+package bus
+
+import (
+	"encoding/json"
+	"maps"
+	"testing"
+	"time"
+)
+
+func TestMessageRoundTrip(t *testing.T) {
+	ev := Event{
+		ID: "evt-1", Type: "transaction.sale.success", Scope: "acquirers/100/merchants/2000",
+		OccurredAt: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
+		Attributes: map[string]string{"payment_method": "CARD", "odd key": "a&b=c"},
+		Data:       json.RawMessage(`{"amount":"5.00"}`),
+	}
+	m, err := Message(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "hookwire.events.transaction.sale.success" {
+		t.Fatalf("subject = %q", m.Subject)
+	}
+	want := `{"id":"evt-1","type":"transaction.sale.success","scope":"acquirers/100/merchants/2000","occurred_at":"2026-11-23T10:00:00Z","data":{"amount":"5.00"}}`
+	if string(m.Data) != want {
+		t.Fatalf("body = %s\nwant  %s", m.Data, want)
+	}
+	meta, err := ReadMeta(m.Header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.ID != ev.ID || meta.Type != ev.Type || meta.Scope != ev.Scope || !maps.Equal(meta.Attributes, ev.Attributes) {
+		t.Fatalf("meta = %+v", meta)
+	}
+	m.Header.Del(HeaderEventType)
+	if _, err := ReadMeta(m.Header); err == nil {
+		t.Fatal("ReadMeta accepted a message without a type")
+	}
+}
