@@ -14,6 +14,9 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+
+	"github.com/hookwire/hookwire/pkg/auth"
+	"github.com/hookwire/hookwire/pkg/reqmeta"
 )
 
 // Server is a bound gRPC server.
@@ -63,4 +66,15 @@ func (s *Server) Run(ctx context.Context) error {
 		s.GRPC.Stop()
 	}
 	return nil
+}
+
+// Interceptors returns the server options every Hookwire gRPC server uses:
+// request metadata (x-request-id, x-user-id) first, then authentication and
+// authorization by rules. Extra options (the OTel stats handler) are appended.
+func Interceptors(a *auth.Authenticator, rules auth.Rules, extra ...grpc.ServerOption) []grpc.ServerOption {
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(reqmeta.UnaryInterceptor(), a.UnaryInterceptor(rules)),
+		grpc.ChainStreamInterceptor(reqmeta.StreamInterceptor(), a.StreamInterceptor(rules)),
+	}
+	return append(opts, extra...)
 }
