@@ -1,0 +1,184 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/hookwire/hookwire/pkg/badrequest"
+	"github.com/hookwire/hookwire/pkg/bus"
+	"github.com/hookwire/hookwire/pkg/eventtype"
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+	"github.com/hookwire/hookwire/pkg/scope"
+)
+
+// Limits of one event.
+const (
+	MaxEventIDLen     = 128
+	MaxAttributes     = 32
+	MaxAttributeKey   = 64
+	MaxAttributeValue = 256
+	// ReservedTypePrefix marks the system's own operational events
+	// (hookwire.subscription.suspended …); producers may not publish them.
+	ReservedTypePrefix = "hookwire."
+	// MaxFutureSkew is how far ahead of ingest's clock occurred_at may be.
+	// Producers' clocks drift by seconds, not hours; a timestamp further
+	// ahead is a bug (seconds read as milliseconds, a wrong time zone) that
+	// would mislead subscribers ordering by it, so it is rejected.
+	MaxFutureSkew = time.Hour
+)
+
+// emptyData is what an event without data carries: subscribers always get
+// a JSON object in "data", never null.
+var emptyData = json.RawMessage(`{}`)
+
+// validator checks events against the catalog and the size limits.
+type validator struct {
+	known    func(name string) bool
+	maxBytes int
+}
+
+// check validates ev and returns the event to store. It collects every
+// violation, each named by its field path, into v.
+func (c validator) check(ev *hookwirev1.Event, now time.Time, v *badrequest.Violations) bus.Event {
+	if ev == nil {
+		v.Add("event", "required")
+		return bus.Event{}
+	}
+	out := bus.Event{ID: ev.GetEventId(), Type: ev.GetEventType(), Scope: ev.GetScope()}
+	c.checkID(out.ID, v)
+	c.checkType(out.Type, v)
+	v.Check("event.scope", scope.Validate(out.Scope))
+	out.Attributes = c.checkAttributes(ev.GetAttributes(), v)
+	out.Data = c.checkData(ev, v)
+	out.OccurredAt = now
+	if ts := ev.GetOccurredAt(); ts != nil {
+		if err := ts.CheckValid(); err != nil {
+			v.Add("event.occurred_at", "invalid timestamp: %v", err)
+		} else if t := ts.AsTime(); t.After(now.Add(MaxFutureSkew)) {
+			v.Add("event.occurred_at", "more than %s in the future", MaxFutureSkew)
+		} else {
+			out.OccurredAt = t
+		}
+	}
+	return out
+}
+
+func (validator) checkID(id string, v *badrequest.Violations) {
+	switch {
+	case id == "":
+		v.Add("event.event_id", "required")
+		return
+	case len(id) > MaxEventIDLen:
+		v.Add("event.event_id", "longer than %d characters", MaxEventIDLen)
+		return
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '!' || id[i] > '~' {
+			v.Add("event.event_id", "must be visible ASCII without spaces (it is the Nats-Msg-Id header)")
+			return
+		}
+	}
+}
+
+func (c validator) checkType(name string, v *badrequest.Violations) {
+	switch {
+	case name == "":
+		v.Add("event.event_type", "required")
+	case strings.HasPrefix(name, ReservedTypePrefix):
+		v.Add("event.event_type", "types under %q are reserved for the system", ReservedTypePrefix)
+	case c.known(name):
+		// Catalogued names were validated when they were created.
+	case eventtype.ValidateName(name) != nil:
+		v.Check("event.event_type", eventtype.ValidateName(name))
+	default:
+		v.Add("event.event_type", "%q is not in the event-type catalog", name)
+	}
+}
+
+func (validator) checkAttributes(attrs map[string]string, v *badrequest.Violations) map[string]string {
+	if len(attrs) > MaxAttributes {
+		v.Add("event.attributes", "more than %d attributes", MaxAttributes)
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		field := "event.attributes[" + k + "]"
+		if !validAttributeKey(k) {
+			v.Add(field, "key must be 1-%d characters of [a-z0-9_]", MaxAttributeKey)
+		}
+		if len(attrs[k]) > MaxAttributeValue {
+			v.Add(field, "value longer than %d characters", MaxAttributeValue)
+		}
+	}
+	return attrs
+}
+
+func validAttributeKey(k string) bool {
+	if k == "" || len(k) > MaxAttributeKey {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		b := k[i]
+		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkData returns the event's data as compact JSON. Absent data is {}.
+func (c validator) checkData(ev *hookwirev1.Event, v *badrequest.Violations) json.RawMessage {
+	var raw []byte
+	switch p := ev.GetPayload().(type) {
+	case nil:
+		return emptyData
+	case *hookwirev1.Event_Data:
+		if p.Data == nil {
+			return emptyData
+		}
+		b, err := protojson.Marshal(p.Data)
+		if err != nil {
+			v.Add("event.data", "cannot encode as JSON: %v", err)
+			return nil
+		}
+		raw = b
+	case *hookwirev1.Event_DataJson:
+		raw = p.DataJson
+		if i := firstNonSpace(raw); i < 0 || raw[i] != '{' {
+			v.Add("event.data", "data_json must be a JSON object")
+			return nil
+		}
+	}
+	if len(raw) > 4*c.maxBytes+1024 {
+		// Far beyond any compaction gain: refuse before copying it.
+		v.Add("event.data", "larger than %d bytes", c.maxBytes)
+		return nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if err := json.Compact(&buf, raw); err != nil {
+		v.Add("event.data", "not valid JSON: %v", err)
+		return nil
+	}
+	if buf.Len() > c.maxBytes {
+		v.Add("event.data", "%d bytes of compact JSON, more than the limit of %d", buf.Len(), c.maxBytes)
+		return nil
+	}
+	return buf.Bytes()
+}
+
+func firstNonSpace(b []byte) int {
+	for i, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return i
+	}
+	return -1
+}
