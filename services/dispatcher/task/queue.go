@@ -1,0 +1,115 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream and subjects of the delivery queue.
+const (
+	Stream = "DELIVERIES"
+	// SubjectPrefix + subscription ID is the subject of that subscription's tasks.
+	SubjectPrefix = "hookwire.deliveries."
+)
+
+// QueueConfig configures the DELIVERIES stream.
+type QueueConfig struct {
+	Replicas int           // 1 on a single server, 3 in a cluster
+	Dedup    time.Duration // duplicate window for MsgID; zero means 2m
+}
+
+// StreamConfig is the DELIVERIES stream: a work queue (a task is removed
+// once a worker acks it), file storage, and a duplicate window so that a
+// re-run fan-out or retry publish creates no second task.
+func StreamConfig(cfg QueueConfig) jetstream.StreamConfig {
+	dup := cfg.Dedup
+	if dup <= 0 {
+		dup = 2 * time.Minute
+	}
+	return jetstream.StreamConfig{
+		Name:        Stream,
+		Description: "Hookwire delivery tasks",
+		Subjects:    []string{SubjectPrefix + ">"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(cfg.Replicas, 1),
+		Duplicates:  dup,
+	}
+}
+
+// Queue publishes tasks to DELIVERIES. It is safe for concurrent use.
+type Queue struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+// OpenQueue creates or updates the DELIVERIES stream.
+func OpenQueue(ctx context.Context, js jetstream.JetStream, cfg QueueConfig) (*Queue, error) {
+	s, err := js.CreateOrUpdateStream(ctx, StreamConfig(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", Stream, err)
+	}
+	return &Queue{js: js, stream: s}, nil
+}
+
+// Stream is the DELIVERIES stream, for consumers.
+func (q *Queue) Stream() jetstream.Stream { return q.stream }
+
+// Enqueue stores t durably; it returns after JetStream acknowledged.
+func (q *Queue) Enqueue(ctx context.Context, t Task) error {
+	m, err := message(t)
+	if err != nil {
+		return err
+	}
+	if _, err := q.js.PublishMsg(ctx, m); err != nil {
+		return fmt.Errorf("enqueue task %s: %w", t.MsgID(), err)
+	}
+	return nil
+}
+
+// EnqueueAll stores every task, publishing them all before waiting for the
+// acknowledgements; it returns once all are durable or the first failure.
+func (q *Queue) EnqueueAll(ctx context.Context, ts []Task) error {
+	if len(ts) == 1 {
+		return q.Enqueue(ctx, ts[0])
+	}
+	futures := make([]jetstream.PubAckFuture, 0, len(ts))
+	for _, t := range ts {
+		m, err := message(t)
+		if err != nil {
+			return err
+		}
+		f, err := q.js.PublishMsgAsync(m)
+		if err != nil {
+			return fmt.Errorf("enqueue task %s: %w", t.MsgID(), err)
+		}
+		futures = append(futures, f)
+	}
+	var errs []error
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			errs = append(errs, fmt.Errorf("enqueue task %s: %w", ts[i].MsgID(), err))
+		case <-ctx.Done():
+			return fmt.Errorf("enqueue %d tasks: %w", len(ts), ctx.Err())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func message(t Task) (*nats.Msg, error) {
+	b, err := t.Encode()
+	if err != nil {
+		return nil, err
+	}
+	m := nats.NewMsg(SubjectPrefix + t.SubscriptionID)
+	m.Data = b
+	m.Header.Set(jetstream.MsgIDHeader, t.MsgID())
+	return m, nil
+}

@@ -1,0 +1,75 @@
+// Package task is the durable unit of delivery work: one attempt (or retry
+// step) of one (event, subscription) pair, queued on the JetStream stream
+// DELIVERIES. Fan-out, the retry scheduler, Redeliver and Replay all enqueue
+// Tasks; the delivery workers consume them.
+package task
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Trigger says why a task exists.
+type Trigger string
+
+const (
+	// Scheduled: fan-out of a new event, and the retries of its schedule.
+	Scheduled Trigger = "scheduled"
+	// Redeliver: one operator-requested attempt; never retried.
+	Redeliver Trigger = "redeliver"
+	// Replay: an event re-sent for recovery; retried on the schedule.
+	Replay Trigger = "replay"
+)
+
+// Task is one delivery attempt to make. Its JSON form is compact because a
+// million of them may wait in the retry schedule.
+type Task struct {
+	// DeliveryID is deliverylog.ID(SubscriptionID, EventID); it is also the
+	// webhook-id header, identical on every attempt and redelivery.
+	DeliveryID     string  `json:"d"`
+	SubscriptionID string  `json:"s"`
+	EventID        string  `json:"e"`
+	EventSeq       uint64  `json:"q"` // sequence of the event in EVENTS
+	Step           int     `json:"n"` // 0 = first attempt; k = k-th retry
+	Trigger        Trigger `json:"t"`
+	Run            string  `json:"r,omitempty"` // unique per Redeliver/Replay request
+}
+
+// MsgID is the Nats-Msg-Id that makes enqueueing idempotent: the same task
+// published twice inside the DELIVERIES duplicate window is stored once.
+func (t Task) MsgID() string {
+	return t.DeliveryID + "." + string(t.Trigger) + t.Run + "." + strconv.Itoa(t.Step)
+}
+
+// Next is the task of the following retry step.
+func (t Task) Next() Task {
+	t.Step++
+	return t
+}
+
+// Encode is the task's wire form.
+func (t Task) Encode() ([]byte, error) {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("encode task %s: %w", t.MsgID(), err)
+	}
+	return b, nil
+}
+
+// Decode parses a task's wire form and checks the fields a worker needs.
+func Decode(b []byte) (Task, error) {
+	var t Task
+	if err := json.Unmarshal(b, &t); err != nil {
+		return Task{}, fmt.Errorf("decode task: %w", err)
+	}
+	if t.DeliveryID == "" || t.SubscriptionID == "" || t.EventID == "" || t.EventSeq == 0 {
+		return Task{}, fmt.Errorf("decode task: missing delivery, subscription, event id or sequence in %q", b)
+	}
+	switch t.Trigger {
+	case Scheduled, Redeliver, Replay:
+	default:
+		return Task{}, fmt.Errorf("decode task %s: unknown trigger %q", t.DeliveryID, t.Trigger)
+	}
+	return t, nil
+}

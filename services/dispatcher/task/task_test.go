@@ -1,0 +1,82 @@
+package task
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hookwire/hookwire/pkg/testkit"
+)
+
+func TestMsgIDDistinguishesStepTriggerRun(t *testing.T) {
+	base := Task{DeliveryID: "sub1_abc", SubscriptionID: "sub1", EventID: "e1", EventSeq: 7, Trigger: Scheduled}
+	tests := []struct {
+		name string
+		t    Task
+		want string
+	}{
+		{"first attempt", base, "sub1_abc.scheduled.0"},
+		{"retry", base.Next(), "sub1_abc.scheduled.1"},
+		{"redeliver", Task{DeliveryID: "sub1_abc", Trigger: Redeliver, Run: "r9"}, "sub1_abc.redeliverr9.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.t.MsgID(); got != tt.want {
+				t.Fatalf("MsgID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		wantErr bool
+	}{
+		{"ok", `{"d":"s_k","s":"s","e":"e","q":3,"n":1,"t":"scheduled"}`, false},
+		{"not json", `{`, true},
+		{"no sequence", `{"d":"s_k","s":"s","e":"e","t":"scheduled"}`, true},
+		{"bad trigger", `{"d":"s_k","s":"s","e":"e","q":3,"t":"x"}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.in))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Decode err = %v, wantErr %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestEnqueueIsIdempotent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, js := testkit.StartNATS(t).Connect(t)
+	q, err := OpenQueue(ctx, js, QueueConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Task{DeliveryID: "s1_k", SubscriptionID: "s1", EventID: "e", EventSeq: 1, Trigger: Scheduled}
+	b := Task{DeliveryID: "s2_k", SubscriptionID: "s2", EventID: "e", EventSeq: 1, Trigger: Scheduled}
+	if err := q.Enqueue(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.EnqueueAll(ctx, []Task{a, b, a.Next()}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := q.Stream().Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 3 {
+		t.Fatalf("stream holds %d tasks, want 3 (a, b, a.Next)", info.State.Msgs)
+	}
+	m, err := q.Stream().GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Decode(m.Data); err != nil || got != a {
+		t.Fatalf("stored task = %+v, %v; want %+v", got, err, a)
+	}
+}
