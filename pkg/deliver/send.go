@@ -1,0 +1,134 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookwire/hookwire/pkg/envelope"
+	"github.com/hookwire/hookwire/pkg/signing"
+)
+
+// ErrRedirect is Result.Err for a 3xx answer: redirects are not followed.
+var ErrRedirect = errors.New("redirect not followed")
+
+// Send makes one attempt: POST r.Body (or its encryption envelope) to r.URL
+// with the Standard Webhooks headers, X-Signature, Basic auth, r.Header and
+// the User-Agent, within r.Timeout. It never returns an error: everything
+// that happened is in the Result, classified by Classify.
+func (c *Client) Send(ctx context.Context, r Request) Result {
+	start := time.Now()
+	req, err := c.build(ctx, r)
+	if err != nil {
+		return c.result(0, nil, err, start)
+	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := c.http.Do(req.WithContext(ctx))
+	if err != nil {
+		return c.result(0, nil, transportError(ctx, req.URL, timeout, err), start)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, ExcerptLimit))
+	res := c.result(resp.StatusCode, resp.Header, nil, start)
+	res.Excerpt = excerpt(body)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		res.Err = fmt.Errorf("%w: %d to %q (the subscription URL must answer directly)", ErrRedirect, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return res
+}
+
+func (c *Client) result(status int, h http.Header, err error, start time.Time) Result {
+	out, after := Classify(status, h, err)
+	return Result{Outcome: out, Status: status, Latency: time.Since(start), Err: err, RetryAfter: after}
+}
+
+// build renders the HTTP request of one attempt.
+func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
+	u, err := c.parseURL(r.URL)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Secrets) == 0 {
+		return nil, fmt.Errorf("%w: no signing secret", ErrInvalidRequest)
+	}
+	body := r.Body
+	if len(r.EncryptionKey) > 0 {
+		if body, err = envelope.Seal(r.EncryptionKey, r.Body); err != nil {
+			return nil, fmt.Errorf("%w: encrypt body: %w", ErrInvalidRequest, err)
+		}
+	}
+	ts := r.Timestamp
+	if ts.IsZero() {
+		ts = c.now()
+	}
+	sig, err := signing.Sign(r.Secrets, r.WebhookID, ts, body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	xsig, err := signing.XSignature(r.Secrets[0], body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidURL, err)
+	}
+	h := req.Header
+	for k, vs := range r.Header {
+		h[k] = append([]string(nil), vs...)
+	}
+	// Lowercase on the wire, as the Standard Webhooks spec writes them; a
+	// caller's header cannot replace them.
+	h.Del(signing.HeaderID)
+	h.Del(signing.HeaderTimestamp)
+	h.Del(signing.HeaderSignature)
+	h[signing.HeaderID] = []string{r.WebhookID}
+	h[signing.HeaderTimestamp] = []string{strconv.FormatInt(ts.Unix(), 10)}
+	h[signing.HeaderSignature] = []string{sig}
+	h.Set("X-Signature", xsig)
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", c.userAgent)
+	if r.BasicUser != "" {
+		req.SetBasicAuth(r.BasicUser, r.BasicPassword)
+	}
+	return req, nil
+}
+
+// transportError rewrites a client error without the URL's query (it may
+// hold a subscriber token) and says plainly when the attempt timed out.
+func transportError(ctx context.Context, u *url.URL, timeout time.Duration, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("POST %s: no answer within %s: %w", redact(u), timeout, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("POST %s: %w", redact(u), err)
+}
+
+// excerpt is the response body as valid UTF-8: a rune cut by the read
+// limit is dropped, invalid bytes become U+FFFD.
+func excerpt(b []byte) string {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				b = b[:i]
+			}
+			break
+		}
+	}
+	return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
+}
