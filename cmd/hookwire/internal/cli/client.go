@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+)
+
+// app holds the global flags and the lazily opened connection.
+type app struct {
+	addr       string
+	token      string
+	user       string
+	output     string
+	rpcTimeout time.Duration
+	stdout     io.Writer
+	stderr     io.Writer
+	conn       *grpc.ClientConn
+}
+
+func (a *app) dial() (*grpc.ClientConn, error) {
+	if a.conn != nil {
+		return a.conn, nil
+	}
+	conn, err := grpc.NewClient(a.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, usagef("--addr %q: %v", a.addr, err)
+	}
+	a.conn = conn
+	return conn, nil
+}
+
+func (a *app) close() {
+	if a.conn != nil {
+		_ = a.conn.Close()
+	}
+}
+
+func (a *app) registry() (hookwirev1.RegistryServiceClient, error) {
+	conn, err := a.dial()
+	if err != nil {
+		return nil, err
+	}
+	return hookwirev1.NewRegistryServiceClient(conn), nil
+}
+
+func (a *app) ingest() (hookwirev1.IngestServiceClient, error) {
+	conn, err := a.dial()
+	if err != nil {
+		return nil, err
+	}
+	return hookwirev1.NewIngestServiceClient(conn), nil
+}
+
+func (a *app) delivery() (hookwirev1.DeliveryServiceClient, error) {
+	conn, err := a.dial()
+	if err != nil {
+		return nil, err
+	}
+	return hookwirev1.NewDeliveryServiceClient(conn), nil
+}
+
+// callCtx returns the context of one API call: the --timeout deadline and
+// the authorization / x-user-id metadata, plus any extra key/value pairs.
+func (a *app) callCtx(ctx context.Context, kv ...string) (context.Context, context.CancelFunc) {
+	var md []string
+	if a.token != "" {
+		md = append(md, "authorization", "Bearer "+a.token)
+	}
+	if a.user != "" {
+		md = append(md, "x-user-id", a.user)
+	}
+	md = append(md, kv...)
+	if len(md) > 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, md...)
+	}
+	return context.WithTimeout(ctx, a.rpcTimeout)
+}
+
+// fail wraps an API error with what the command was doing.
+func fail(op string, err error) error {
+	return fmt.Errorf("%s: %w", op, err)
+}

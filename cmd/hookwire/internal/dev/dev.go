@@ -1,0 +1,180 @@
+// Package dev runs the whole of Hookwire in one process for `hookwire dev`:
+// an embedded NATS JetStream server, an embedded Redis-compatible server
+// (unless a real Redis is given), and the registry, ingest and dispatcher
+// services on one gRPC server, with health endpoints on an HTTP port.
+package dev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
+	"github.com/hookwire/hookwire/pkg/auth"
+	"github.com/hookwire/hookwire/pkg/grpcserver"
+)
+
+// Options configure a dev stack. Addresses may use port 0; the Stack
+// reports what was bound.
+type Options struct {
+	GRPCAddr string // default 127.0.0.1:50051
+	HTTPAddr string // default 127.0.0.1:8081
+	DataDir  string // default ./.hookwire; NATS store and master key live here
+	// RedisURL points at a real Redis; empty runs an embedded miniredis.
+	RedisURL string
+	// TokensFile enables token auth; empty lets every caller in (auth.Dev).
+	TokensFile string
+	// MasterKey (hex or base64 of 32 bytes) seals secrets at rest; empty
+	// uses DataDir/master.key, created on first run.
+	MasterKey string
+	// Metrics, when set, is served at /metrics on the HTTP port.
+	Metrics http.Handler
+	Logger  *slog.Logger
+}
+
+// service is what the stack needs from each Hookwire service.
+type service interface {
+	Register(grpc.ServiceRegistrar)
+	AuthRules() auth.Rules
+	Run(ctx context.Context) error
+}
+
+// Stack is a started dev stack: everything is bound and connected; Run
+// serves it.
+type Stack struct {
+	opts     Options
+	log      *slog.Logger
+	nats     *server.Server
+	nc       *nats.Conn
+	redis    *redisStore
+	services []service
+	ready    []<-chan struct{}
+	grpc     *grpcserver.Server
+	http     *healthServer
+	devAuth  bool
+}
+
+// Start brings up NATS, Redis and the services and binds both listeners.
+// On error everything already started is stopped again.
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	o = o.withDefaults()
+	s := &Stack{opts: o, log: o.Logger}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	key, err := loadMasterKey(o.DataDir, o.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	if s.nats, err = startNATS(o.DataDir); err != nil {
+		return nil, err
+	}
+	if s.nc, err = nats.Connect(s.nats.ClientURL(), nats.Name("hookwire-dev"), nats.MaxReconnects(-1)); err != nil {
+		return nil, fmt.Errorf("connect embedded nats: %w", err)
+	}
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if s.redis, err = openRedis(ctx, o.RedisURL); err != nil {
+		return nil, err
+	}
+	if err := s.buildServices(ctx, js, key); err != nil {
+		return nil, err
+	}
+	authn := auth.Dev()
+	if o.TokensFile != "" {
+		if authn, err = auth.LoadFile(o.TokensFile); err != nil {
+			return nil, err
+		}
+	} else {
+		s.devAuth = true
+		s.log.Warn("no HOOKWIRE_TOKENS_FILE: every caller is let in unauthenticated (dev mode)")
+	}
+	rules := auth.Rules{}
+	for _, svc := range s.services {
+		for m, p := range svc.AuthRules() {
+			rules[m] = p
+		}
+	}
+	if s.grpc, err = grpcserver.New(o.GRPCAddr, grpcserver.Interceptors(authn, rules)...); err != nil {
+		return nil, err
+	}
+	for _, svc := range s.services {
+		svc.Register(s.grpc.GRPC)
+	}
+	if s.http, err = newHealthServer(o.HTTPAddr, s.nc, s.redis.Client, o.Metrics); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.GRPCAddr == "" {
+		o.GRPCAddr = "127.0.0.1:50051"
+	}
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = "127.0.0.1:8081"
+	}
+	if o.DataDir == "" {
+		o.DataDir = ".hookwire"
+	}
+	if abs, err := filepath.Abs(o.DataDir); err == nil {
+		o.DataDir = abs
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return o
+}
+
+// Run serves until ctx ends, then shuts down in order: the gRPC server
+// drains in-flight calls, then the services stop, then NATS and Redis.
+func (s *Stack) Run(ctx context.Context) error {
+	defer s.close()
+	svcCtx, stopServices := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServices()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer stopServices()
+		return s.grpc.Run(gctx)
+	})
+	g.Go(func() error { return s.http.Run(gctx) })
+	for _, svc := range s.services {
+		g.Go(func() error {
+			if err := svc.Run(svcCtx); err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// close stops NATS and Redis; it is safe on a partly started stack.
+func (s *Stack) close() {
+	if s.nc != nil {
+		_ = s.nc.Drain()
+		s.nc.Close()
+	}
+	if s.nats != nil {
+		stopNATS(s.nats)
+	}
+	if s.redis != nil {
+		s.redis.close()
+	}
+}
