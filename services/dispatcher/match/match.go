@@ -19,21 +19,20 @@ import (
 
 // Index maps events to subscriptions. It is safe for concurrent use.
 type Index struct {
-	mu     sync.RWMutex
-	byID   map[string]*subscription.Record
-	scopes map[string]*node
+	mu   sync.RWMutex
+	byID map[string]*subscription.Record
+	// buckets holds, per (scope, pattern), the subscriptions at exactly that
+	// scope with that pattern. One flat map keeps the per-subscription
+	// overhead to one small slice: nested per-scope maps cost ~0.5 KiB each.
+	buckets map[key][]*subscription.Record
 }
 
-// node holds the subscriptions at exactly one scope, by pattern.
-type node struct {
-	patterns map[string]set // exact name, "prefix.*" or "*" -> subscriptions
-}
-
-type set map[string]*subscription.Record
+// key is a scope and an exact name, "prefix.*" or "*".
+type key struct{ scope, pattern string }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{byID: map[string]*subscription.Record{}, scopes: map[string]*node{}}
+	return &Index{byID: map[string]*subscription.Record{}, buckets: map[key][]*subscription.Record{}}
 }
 
 // Len is the number of subscriptions indexed, whatever their status.
@@ -58,18 +57,11 @@ func (ix *Index) Put(rec *subscription.Record) {
 	defer ix.mu.Unlock()
 	ix.remove(rec.ID)
 	ix.byID[rec.ID] = rec
-	n := ix.scopes[rec.Scope]
-	if n == nil {
-		n = &node{patterns: map[string]set{}}
-		ix.scopes[rec.Scope] = n
-	}
 	for _, p := range rec.EventTypes {
-		s := n.patterns[p]
-		if s == nil {
-			s = set{}
-			n.patterns[p] = s
+		k := key{rec.Scope, p}
+		if !slices.Contains(ix.buckets[k], rec) {
+			ix.buckets[k] = append(ix.buckets[k], rec)
 		}
-		s[rec.ID] = rec
 	}
 }
 
@@ -80,23 +72,22 @@ func (ix *Index) Delete(id string) {
 	ix.remove(id)
 }
 
+// remove is linear in the size of the subscription's buckets: updates are
+// rare next to matches, and a bucket is one (scope, pattern) pair.
 func (ix *Index) remove(id string) {
 	old, ok := ix.byID[id]
 	if !ok {
 		return
 	}
 	delete(ix.byID, id)
-	n := ix.scopes[old.Scope]
 	for _, p := range old.EventTypes {
-		if s := n.patterns[p]; s != nil {
-			delete(s, id)
-			if len(s) == 0 {
-				delete(n.patterns, p)
-			}
+		k := key{old.Scope, p}
+		b := slices.DeleteFunc(ix.buckets[k], func(r *subscription.Record) bool { return r.ID == id })
+		if len(b) == 0 {
+			delete(ix.buckets, k)
+		} else {
+			ix.buckets[k] = slices.Clip(b)
 		}
-	}
-	if len(n.patterns) == 0 {
-		delete(ix.scopes, old.Scope)
 	}
 }
 
@@ -107,8 +98,8 @@ func (ix *Index) Match(m bus.Meta, fn func(*subscription.Record) bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var seen []string // only for subscriptions with several patterns
-	visit := func(s set) bool {
-		for _, rec := range s {
+	visit := func(b []*subscription.Record) bool {
+		for _, rec := range b {
 			if rec.Status != subscription.StatusActive || !filtersHold(rec, m.Attributes) {
 				continue
 			}
@@ -125,16 +116,12 @@ func (ix *Index) Match(m bus.Meta, fn func(*subscription.Record) bool) {
 		return true
 	}
 	scope.Ancestors(m.Scope, func(sc string) bool {
-		n := ix.scopes[sc]
-		if n == nil {
-			return true
-		}
-		if !visit(n.patterns[m.Type]) || !visit(n.patterns[eventtype.Wildcard]) {
+		if !visit(ix.buckets[key{sc, m.Type}]) || !visit(ix.buckets[key{sc, eventtype.Wildcard}]) {
 			return false
 		}
 		more := true
 		eventtype.Prefixes(m.Type, func(p string) bool {
-			more = visit(n.patterns[p])
+			more = visit(ix.buckets[key{sc, p}])
 			return more
 		})
 		return more

@@ -106,10 +106,10 @@ func TestPutReplacesAndDelete(t *testing.T) {
 	if _, ok := ix.Get("root-all"); ok {
 		t.Fatal("deleted subscription still there")
 	}
-	for sc, nd := range ix.scopes {
-		for p, s := range nd.patterns {
-			if _, ok := s["root-all"]; ok {
-				t.Fatalf("deleted subscription left in scope %q pattern %q", sc, p)
+	for k, b := range ix.buckets {
+		for _, r := range b {
+			if r.ID == "root-all" {
+				t.Fatalf("deleted subscription left in bucket %+v", k)
 			}
 		}
 	}
