@@ -1,4 +1,58 @@
 // Package deliverylog is the durable log of deliveries: one record per
-// (event, subscription) with its state and attempts, kept in the JetStream KV
-// bucket "hookwire_deliveries".
+// (event, subscription) with its state and attempts, kept as JSON in the
+// JetStream KV bucket "hookwire_deliveries".
+//
+// # Keys and ids
+//
+// The key is "<subscription id>.<event key>", where the event key is the
+// first 24 hex characters of SHA-256(event_id): event ids are free text, the
+// key must be a KV-safe token. The public delivery id, also the webhook-id
+// header, is "<subscription id>_<event key>" (ID, ParseID). Both are derived
+// from the pair, so every worker, retry, redelivery and replay finds the same
+// record without a lookup table.
+//
+// # Writes: one KV write per attempt
+//
+// The bucket keeps one revision per key (History 1); the TTL is the
+// retention (default 30 days, HOOKWIRE_DELIVERY_RETENTION), counted from a
+// record's last write, so a delivery disappears 30 days after its last
+// attempt. Every attempt rewrites the whole record with a compare-and-set on
+// the revision, retried on conflict, so concurrent workers (a retry racing a
+// redelivery) never lose an attempt.
+//
+// The common path is the first attempt of a new delivery, and it costs one
+// write and no read: kv.Create. Later attempts (retries, redeliveries) cost a
+// Get and an Update. The alternative, caching revisions in the worker, was
+// rejected: retries come minutes apart, land on any dispatcher replica, and
+// are a small share of the traffic, so a cache would mostly miss while
+// adding memory and invalidation. A first attempt that finds the record
+// already there (a task re-run after a crash) falls back to Get + Update.
+//
+// A record stays small, because it is rewritten on every attempt: each
+// attempt keeps at most 4 KiB of response excerpt and 1 KiB of error text
+// (the 64 KiB read of the response is only for classification), and a
+// record keeps its last 50 attempts. Attempt numbers are assigned by the log
+// (last + 1), so redeliveries continue the sequence.
+//
+// # Listing and page tokens
+//
+// List reads the bucket's backing stream through a short-lived ephemeral
+// consumer (AckNone, memory storage) filtered on
+// "$KV.hookwire_deliveries.<sub>.>" for a subscription,
+// "$KV.hookwire_deliveries.*.<event key>" for an event, or the exact key
+// for both. With History 1 the stream holds exactly one message per
+// delivery, its latest revision, so the consumer yields each delivery once,
+// with its value: no Get per key. The order is the stream sequence of the
+// latest write; the page token is that sequence (plus a fingerprint of the
+// filter, so a token cannot be reused with another query) and the next page
+// starts at sequence+1. Work per page is bounded: at most page_size records
+// are read without a state filter, at most max(10 × page_size, 1000) with
+// one; a page that hits that bound comes back short, with a token.
+//
+// Sorting keys (ListKeysFiltered) was rejected: it must list every key of
+// the subscription on every page and then Get each one, O(total) per page
+// for a subscription with a million deliveries. The price of sequence order
+// is that a delivery written again while a client pages (a retry) moves to
+// the end: it may be listed twice, and is never skipped. A stable set pages
+// with no duplicates and no gaps.
 package deliverylog
