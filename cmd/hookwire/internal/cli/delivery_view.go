@@ -24,7 +24,7 @@ func deliveryTable(w io.Writer, ds []*hookwirev1.Delivery) {
 func deliveryDetail(w io.Writer, d *hookwirev1.Delivery) {
 	row(w, "ID", d.GetId())
 	row(w, "STATE", deliveryState(d.GetState()))
-	row(w, "SUBSCRIPTION", d.GetSubscriptionId())
+	row(w, "SUBSCRIPTION", orDash(d.GetSubscriptionId()))
 	row(w, "EVENT", d.GetEventId()+" ("+d.GetEventType()+")")
 	row(w, "SCOPE", orDash(d.GetScope()))
 	row(w, "EVENT SEQUENCE", strconv.FormatUint(d.GetEventSequence(), 10))

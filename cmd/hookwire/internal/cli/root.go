@@ -49,6 +49,7 @@ func (a *app) rootCommand() *cobra.Command {
 		Short:         "Operate Hookwire, the webhook delivery platform, or run it locally with `hookwire dev`",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          noSubcommand,
 		RunE:          groupRunE,
 	}
 	pf := root.PersistentFlags()
@@ -75,17 +76,19 @@ func (a *app) rootCommand() *cobra.Command {
 	return root
 }
 
-// groupRunE runs a command that only groups subcommands: help without
-// arguments, a usage error for an unknown subcommand.
-func groupRunE(cmd *cobra.Command, args []string) error {
+// groupRunE prints the help of a command that only groups subcommands.
+func groupRunE(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+
+// noSubcommand rejects arguments to a command that only groups others.
+func noSubcommand(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
 	}
-	return cmd.Help()
+	return nil
 }
 
 func group(use, short string, aliases []string, children ...*cobra.Command) *cobra.Command {
-	c := &cobra.Command{Use: use, Short: short, Aliases: aliases, RunE: groupRunE}
+	c := &cobra.Command{Use: use, Short: short, Aliases: aliases, Args: noSubcommand, RunE: groupRunE}
 	c.AddCommand(children...)
 	return c
 }
