@@ -48,12 +48,17 @@ test: redis-server ## Run every test of every module (real JetStream and redis-s
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO_TEST) $(TEST_FLAGS) ./...) || exit 1; done
 
 .PHONY: run
-run: ## Start the registry against an embedded NATS (hookwire dev once it lands)
+run: ## Start everything in one process: hookwire dev (embedded NATS + Redis)
 	go run ./cmd/hookwire dev
 
+BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count=1
+
 .PHONY: bench
-bench: ## Run the load benchmark, results in bench/results/
-	go run ./cmd/hookwire bench
+bench: ## Run the Go benchmarks (match index, delivery client, ingest stream)
+	cd services/dispatcher && go test -run '^$$' -bench 'Match$$' -benchmem -benchtime 20000x ./match/
+	cd services/dispatcher && go test -run '^$$' -bench IndexMemory -benchtime 1x ./match/
+	cd pkg && go test $(BENCH_FLAGS) ./deliver/
+	cd services/ingest && go test $(BENCH_FLAGS) -benchtime 3s .
 
 .PHONY: up
 up: ## docker compose up (needs a Docker engine)
