@@ -25,21 +25,23 @@ var ErrRedirect = errors.New("redirect not followed")
 // that happened is in the Result, classified by Classify.
 func (c *Client) Send(ctx context.Context, r Request) Result {
 	start := time.Now()
-	req, err := c.build(ctx, r)
-	if err != nil {
-		return c.result(0, nil, err, start)
-	}
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, err := c.http.Do(req.WithContext(ctx))
+	req, err := c.build(ctx, r)
+	if err != nil {
+		return c.result(0, nil, err, start)
+	}
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return c.result(0, nil, transportError(ctx, req.URL, timeout, err), start)
 	}
 	defer resp.Body.Close()
+	// The attempt's deadline also bounds reading the body; a read error
+	// keeps what arrived and does not change the HTTP outcome.
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, ExcerptLimit))
 	res := c.result(resp.StatusCode, resp.Header, nil, start)
 	res.Excerpt = excerpt(body)
@@ -63,6 +65,9 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 	if len(r.Secrets) == 0 {
 		return nil, fmt.Errorf("%w: no signing secret", ErrInvalidRequest)
 	}
+	if r.WebhookID == "" {
+		return nil, fmt.Errorf("%w: no webhook id", ErrInvalidRequest)
+	}
 	body := r.Body
 	if len(r.EncryptionKey) > 0 {
 		if body, err = envelope.Seal(r.EncryptionKey, r.Body); err != nil {
@@ -81,11 +86,7 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidURL, err)
-	}
-	h := req.Header
+	h := make(http.Header, len(r.Header)+8)
 	for k, vs := range r.Header {
 		h[k] = append([]string(nil), vs...)
 	}
@@ -100,6 +101,11 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 	h.Set("X-Signature", xsig)
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", c.userAgent)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidURL, err)
+	}
+	req.Header = h
 	if r.BasicUser != "" {
 		req.SetBasicAuth(r.BasicUser, r.BasicPassword)
 	}

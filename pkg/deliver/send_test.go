@@ -290,10 +290,17 @@ func TestSendRefused(t *testing.T) {
 		{"no secret", allowed, Request{URL: srv.URL, Secrets: []string{}}, Refused, ErrInvalidRequest},
 		{"bad secret", allowed, Request{URL: srv.URL, Secrets: []string{"whsec_short"}}, Refused, ErrInvalidRequest},
 		{"bad key", allowed, Request{URL: srv.URL, EncryptionKey: []byte("short")}, Refused, ErrInvalidRequest},
+		{"no webhook id", allowed, Request{URL: srv.URL, WebhookID: "-"}, Refused, ErrInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.req.WebhookID, tt.req.Body = "w", []byte(`{}`)
+			tt.req.Body = []byte(`{}`)
+			switch tt.req.WebhookID {
+			case "":
+				tt.req.WebhookID = "w"
+			case "-":
+				tt.req.WebhookID = ""
+			}
 			if tt.req.Secrets == nil {
 				tt.req.Secrets = []string{secret}
 			}
