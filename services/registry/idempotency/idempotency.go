@@ -1,0 +1,97 @@
+// Package idempotency remembers the response of a request by its
+// x-request-id for 24 hours, so that a retried CreateSubscription returns the
+// first result instead of creating a second subscription. Responses hold
+// signing secrets, so they are stored sealed under the master key.
+package idempotency
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hookwire/hookwire/pkg/seal"
+)
+
+// Bucket is the KV bucket of remembered responses.
+const Bucket = "hookwire_requests"
+
+// TTL is how long a response is remembered.
+const TTL = 24 * time.Hour
+
+// Store keeps sealed responses keyed by caller and request id.
+type Store struct {
+	kv  jetstream.KeyValue
+	box *seal.Box
+}
+
+// Open creates the bucket if needed.
+func Open(ctx context.Context, js jetstream.JetStream, replicas int, box *seal.Box) (*Store, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "Hookwire idempotent responses by x-request-id (sealed)",
+		History:     1,
+		TTL:         TTL,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open kv bucket %s: %w", Bucket, err)
+	}
+	return &Store{kv: kv, box: box}, nil
+}
+
+// KV exposes the bucket (tests read it raw).
+func (s *Store) KV() jetstream.KeyValue { return s.kv }
+
+// Key names the request of caller (a principal name) with requestID. The
+// operation is part of the key so one id cannot replay another method.
+func Key(operation, caller, requestID string) string {
+	sum := sha256.Sum256([]byte(operation + "\x00" + caller + "\x00" + requestID))
+	return hex.EncodeToString(sum[:])
+}
+
+// Get fills resp with the remembered response; false when there is none.
+func (s *Store) Get(ctx context.Context, key string, resp proto.Message) (bool, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("get remembered response: %w", err)
+	}
+	plain, err := s.box.Open(string(e.Value()))
+	if err != nil {
+		return false, fmt.Errorf("open remembered response: %w", err)
+	}
+	if err := proto.Unmarshal(plain, resp); err != nil {
+		return false, fmt.Errorf("decode remembered response: %w", err)
+	}
+	return true, nil
+}
+
+// Remember stores resp under key unless a response is already stored; it
+// reports false when another call got there first (the caller then undoes
+// its own work and answers with Get).
+func (s *Store) Remember(ctx context.Context, key string, resp proto.Message) (bool, error) {
+	plain, err := proto.Marshal(resp)
+	if err != nil {
+		return false, fmt.Errorf("encode response: %w", err)
+	}
+	sealed, err := s.box.Seal(plain)
+	if err != nil {
+		return false, fmt.Errorf("seal response: %w", err)
+	}
+	if _, err := s.kv.Create(ctx, key, []byte(sealed)); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return false, nil
+		}
+		return false, fmt.Errorf("remember response: %w", err)
+	}
+	return true, nil
+}
