@@ -80,6 +80,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.MasterKey == "" {
+		s.log.Warn("DEV MODE: secrets are sealed with the key file in the data dir, not for production",
+			"key_file", filepath.Join(o.DataDir, masterKeyFile))
+	}
 	if s.nats, err = startNATS(o.DataDir); err != nil {
 		return nil, err
 	}

@@ -2,19 +2,35 @@ package dev
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookwire/hookwire/services/ingest"
+	"github.com/hookwire/hookwire/services/registry"
 )
 
 // buildServices constructs the registry, ingest and dispatcher in dev mode
-// over the shared JetStream, Redis and master key.
+// over the shared JetStream, Redis and master key. Dev mode: no tokens
+// needed unless a tokens file is given, http:// and loopback endpoints
+// allowed (each service logs a warning), the reference catalog preloaded.
 func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, masterKey []byte) error {
-	_ = masterKey
+	rcfg := registry.DefaultConfig()
+	rcfg.Dev = true
+	rcfg.AllowHTTP = true
+	rcfg.DataDir = s.opts.DataDir
+	rcfg.MasterKey = hex.EncodeToString(masterKey)
+	rcfg.TokensFile = s.opts.TokensFile
+	reg, err := registry.New(ctx, rcfg, registry.Deps{JS: js, Logger: s.log.With("service", "registry")})
+	if err != nil {
+		return fmt.Errorf("start registry: %w", err)
+	}
+	s.services = append(s.services, reg)
+
 	icfg := ingest.DefaultConfig()
 	icfg.Dev = true
+	icfg.TokensFile = s.opts.TokensFile
 	in, err := ingest.New(ctx, icfg, ingest.Deps{JS: js, Logger: s.log.With("service", "ingest")})
 	if err != nil {
 		return fmt.Errorf("start ingest: %w", err)
