@@ -73,6 +73,6 @@ type Result struct {
 	Status     int           // 0 when no HTTP answer
 	Latency    time.Duration // from dial to response body read
 	Excerpt    string        // first bytes of the response body (ExcerptLimit at most read)
-	Err        error         // transport or guard error; nil on an HTTP answer
+	Err        error         // transport or guard error, or ErrRedirect on a 3xx; nil on other HTTP answers
 	RetryAfter time.Duration // with Throttled
 }
