@@ -72,12 +72,27 @@ func (q *Queue) Enqueue(ctx context.Context, t Task) error {
 	return nil
 }
 
-// EnqueueAll stores every task, publishing them all before waiting for the
-// acknowledgements; it returns once all are durable or the first failure.
+// asyncChunk bounds the publishes in flight per EnqueueAll wait, below
+// the client's async pending limit (4000 by default).
+const asyncChunk = 1024
+
+// EnqueueAll stores every task, publishing a chunk of them before waiting
+// for the acknowledgements; it returns once all are durable, or an error.
 func (q *Queue) EnqueueAll(ctx context.Context, ts []Task) error {
 	if len(ts) == 1 {
 		return q.Enqueue(ctx, ts[0])
 	}
+	for len(ts) > 0 {
+		n := min(len(ts), asyncChunk)
+		if err := q.enqueueChunk(ctx, ts[:n]); err != nil {
+			return err
+		}
+		ts = ts[n:]
+	}
+	return nil
+}
+
+func (q *Queue) enqueueChunk(ctx context.Context, ts []Task) error {
 	futures := make([]jetstream.PubAckFuture, 0, len(ts))
 	for _, t := range ts {
 		m, err := message(t)

@@ -34,12 +34,20 @@ type Task struct {
 	Step           int     `json:"n"` // 0 = first attempt; k = k-th retry
 	Trigger        Trigger `json:"t"`
 	Run            string  `json:"r,omitempty"` // unique per Redeliver/Replay request
+	// Parked is when (unix ms) the task was last parked for a paused or
+	// suspended subscription; it makes the released task's MsgID new, so
+	// the queue's duplicate window does not swallow it.
+	Parked int64 `json:"p,omitempty"`
 }
 
 // MsgID is the Nats-Msg-Id that makes enqueueing idempotent: the same task
 // published twice inside the DELIVERIES duplicate window is stored once.
 func (t Task) MsgID() string {
-	return t.DeliveryID + "." + string(t.Trigger) + t.Run + "." + strconv.Itoa(t.Step)
+	id := t.DeliveryID + "." + string(t.Trigger) + t.Run + "." + strconv.Itoa(t.Step)
+	if t.Parked != 0 {
+		id += ".p" + strconv.FormatInt(t.Parked, 10)
+	}
+	return id
 }
 
 // Next is the task of the following retry step.

@@ -17,6 +17,7 @@ func TestMsgIDDistinguishesStepTriggerRun(t *testing.T) {
 	}{
 		{"first attempt", base, "sub1_abc.scheduled.0"},
 		{"retry", base.Next(), "sub1_abc.scheduled.1"},
+		{"released from parking", Task{DeliveryID: "sub1_abc", Trigger: Scheduled, Step: 2, Parked: 1700}, "sub1_abc.scheduled.2.p1700"},
 		{"redeliver", Task{DeliveryID: "sub1_abc", Trigger: Redeliver, Run: "r9"}, "sub1_abc.redeliverr9.0"},
 	}
 	for _, tt := range tests {

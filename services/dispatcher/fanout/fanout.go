@@ -1,0 +1,129 @@
+// Package fanout turns each accepted event into one delivery task per
+// matching subscription. It consumes EVENTS with the durable consumer
+// "fanout"; for each event it drops a repeat of an event_id seen in an
+// earlier message (Redis dedup, beyond the broker's window), asks the match
+// index which ACTIVE subscriptions want it, enqueues their tasks and waits
+// until all are durable, and only then acks the event. Re-running a
+// fan-out after a crash is harmless: a task's Nats-Msg-Id is derived from
+// (subscription, event, step), so the queue stores it once.
+package fanout
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/bus"
+	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+)
+
+// Consumer is the durable consumer name on EVENTS.
+const Consumer = "fanout"
+
+// Matcher finds the ACTIVE subscriptions that want an event (match.Index).
+type Matcher interface {
+	Match(m bus.Meta, fn func(*subscription.Record) bool)
+}
+
+// Deduper claims an event_id for one EVENTS message (dedup.Filter).
+type Deduper interface {
+	First(ctx context.Context, eventID string, seq uint64) (bool, error)
+}
+
+// Enqueuer stores tasks durably (task.Queue).
+type Enqueuer interface {
+	EnqueueAll(ctx context.Context, ts []task.Task) error
+}
+
+// Fanout handles EVENTS messages; it is safe for concurrent use.
+type Fanout struct {
+	match      Matcher
+	dedup      Deduper
+	queue      Enqueuer
+	log        *slog.Logger
+	errorDelay time.Duration
+}
+
+// New returns a Fanout. errorDelay is how long an event waits after an
+// infrastructure failure before it is fanned out again.
+func New(m Matcher, d Deduper, q Enqueuer, log *slog.Logger, errorDelay time.Duration) *Fanout {
+	if errorDelay <= 0 {
+		errorDelay = time.Second
+	}
+	return &Fanout{match: m, dedup: d, queue: q, log: log, errorDelay: errorDelay}
+}
+
+// ConsumerConfig is the durable consumer on EVENTS.
+func ConsumerConfig(ackWait time.Duration, maxAckPending int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       Consumer,
+		Description:   "Hookwire fan-out: event -> delivery tasks",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait,
+		MaxAckPending: maxAckPending,
+		MaxDeliver:    -1,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+}
+
+// Handle fans one EVENTS message out and settles it.
+func (f *Fanout) Handle(ctx context.Context, msg jetstream.Msg) {
+	meta, err := bus.ReadMeta(msg.Headers())
+	if err != nil {
+		f.log.Error("terminating malformed event message", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return
+	}
+	md, err := msg.Metadata()
+	if err != nil {
+		f.log.Error("terminating event message without metadata", "event_id", meta.ID, "err", err)
+		_ = msg.Term()
+		return
+	}
+	n, err := f.fanOut(ctx, meta, md.Sequence.Stream)
+	if err != nil {
+		if ctx.Err() != nil {
+			_ = msg.Nak()
+			return
+		}
+		f.log.Warn("fan-out failed, will retry", "event_id", meta.ID, "err", err)
+		_ = msg.NakWithDelay(f.errorDelay)
+		return
+	}
+	if n >= 0 {
+		f.log.Debug("event fanned out", "event_id", meta.ID, "tasks", n)
+	}
+	_ = msg.Ack()
+}
+
+// fanOut enqueues the tasks of one event and returns how many; -1 means
+// the event was a repeat and was skipped.
+func (f *Fanout) fanOut(ctx context.Context, meta bus.Meta, seq uint64) (int, error) {
+	first, err := f.dedup.First(ctx, meta.ID, seq)
+	if err != nil {
+		return 0, err
+	}
+	if !first {
+		f.log.Info("skipping repeated event_id", "event_id", meta.ID, "sequence", seq)
+		return -1, nil
+	}
+	var ts []task.Task
+	f.match.Match(meta, func(rec *subscription.Record) bool {
+		ts = append(ts, task.Task{
+			DeliveryID:     deliverylog.ID(rec.ID, meta.ID),
+			SubscriptionID: rec.ID,
+			EventID:        meta.ID,
+			EventSeq:       seq,
+			Trigger:        task.Scheduled,
+		})
+		return true
+	})
+	if len(ts) == 0 {
+		return 0, nil
+	}
+	return len(ts), f.queue.EnqueueAll(ctx, ts)
+}

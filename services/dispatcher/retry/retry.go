@@ -1,0 +1,140 @@
+package retry
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hookwire/hookwire/services/dispatcher/clock"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+)
+
+// Key is the Redis sorted set of waiting retries.
+const Key = "hookwire:retries"
+
+// Defaults.
+const (
+	DefaultPollInterval = 100 * time.Millisecond
+	DefaultBatch        = 512
+)
+
+// Enqueuer puts tasks on the delivery queue (task.Queue).
+type Enqueuer interface {
+	EnqueueAll(ctx context.Context, ts []task.Task) error
+}
+
+// Scheduler keeps waiting retries in Redis and releases them when due.
+type Scheduler struct {
+	rdb      redis.Cmdable
+	queue    Enqueuer
+	clock    clock.Clock
+	log      *slog.Logger
+	interval time.Duration
+	batch    int64
+}
+
+// New returns a Scheduler; interval <= 0 means DefaultPollInterval.
+func New(rdb redis.Cmdable, q Enqueuer, c clock.Clock, log *slog.Logger, interval time.Duration) *Scheduler {
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	return &Scheduler{rdb: rdb, queue: q, clock: c, log: log, interval: interval, batch: DefaultBatch}
+}
+
+// Schedule makes t due at the given time. Scheduling the same task twice
+// keeps one entry (the later due time).
+func (s *Scheduler) Schedule(ctx context.Context, t task.Task, due time.Time) error {
+	b, err := t.Encode()
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.ZAdd(ctx, Key, redis.Z{Score: float64(due.UnixMilli()), Member: b}).Err(); err != nil {
+		return fmt.Errorf("schedule retry %s: %w", t.MsgID(), err)
+	}
+	return nil
+}
+
+// Waiting is the number of scheduled retries.
+func (s *Scheduler) Waiting(ctx context.Context) (int64, error) {
+	n, err := s.rdb.ZCard(ctx, Key).Result()
+	if err != nil {
+		return 0, fmt.Errorf("count retries: %w", err)
+	}
+	return n, nil
+}
+
+// Run releases due retries until ctx ends.
+func (s *Scheduler) Run(ctx context.Context) error {
+	tick := time.NewTicker(s.interval)
+	defer tick.Stop()
+	var moved <-chan struct{}
+	for {
+		if m, ok := s.clock.(clock.Mover); ok {
+			moved = m.Moved()
+		}
+		if _, err := s.Release(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("release due retries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-moved:
+		}
+	}
+}
+
+// Release enqueues every retry due now, a batch at a time, and returns how
+// many it moved.
+func (s *Scheduler) Release(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		now := strconv.FormatInt(s.clock.Now().UnixMilli(), 10)
+		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+			Key: Key, Start: "-inf", Stop: now, ByScore: true, Count: s.batch,
+		}).Result()
+		if err != nil {
+			return total, fmt.Errorf("read due retries: %w", err)
+		}
+		if len(members) == 0 {
+			return total, nil
+		}
+		if err := moveToQueue(ctx, s.rdb, s.queue, s.log, Key, members); err != nil {
+			return total, err
+		}
+		total += len(members)
+		if int64(len(members)) < s.batch {
+			return total, nil
+		}
+	}
+}
+
+// moveToQueue publishes the tasks of members (idempotently) and only then
+// removes them from the sorted set key. A member that is no task is removed
+// with an error log.
+func moveToQueue(ctx context.Context, rdb redis.Cmdable, q Enqueuer, log *slog.Logger, key string, members []string) error {
+	ts := make([]task.Task, 0, len(members))
+	for _, m := range members {
+		t, err := task.Decode([]byte(m))
+		if err != nil {
+			log.Error("dropping malformed retry entry", "key", key, "err", err)
+			continue
+		}
+		ts = append(ts, t)
+	}
+	if err := q.EnqueueAll(ctx, ts); err != nil {
+		return fmt.Errorf("enqueue %d due retries: %w", len(ts), err)
+	}
+	args := make([]any, len(members))
+	for i, m := range members {
+		args[i] = m
+	}
+	if err := rdb.ZRem(ctx, key, args...).Err(); err != nil {
+		return fmt.Errorf("remove %d released retries: %w", len(members), err)
+	}
+	return nil
+}

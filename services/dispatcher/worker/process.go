@@ -1,0 +1,139 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookwire/hookwire/pkg/deliver"
+	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+)
+
+// process runs one task to a settled state; an error means "try again".
+func (w *Worker) process(ctx context.Context, t task.Task) error {
+	rec, ok := w.d.Index.Get(t.SubscriptionID)
+	if !ok {
+		return w.discard(ctx, t, "subscription deleted")
+	}
+	if rec.Status != subscription.StatusActive {
+		return w.park(ctx, t)
+	}
+	ev, err := w.event(ctx, t)
+	if errors.Is(err, errEventGone) {
+		return w.discard(ctx, t, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	start := w.d.Clock.Now()
+	res := w.send(ctx, rec, t, ev, start)
+	if ctx.Err() != nil {
+		return ctx.Err() // shutting down: the attempt did not really happen
+	}
+	dec := Decide(res, t, rec.Delays(), w.d.Clock.Now(), w.jitter)
+	if err := w.record(ctx, rec, t, ev, res, start, dec); err != nil {
+		return err
+	}
+	switch dec.Action {
+	case Retry:
+		return w.d.Retries.Schedule(ctx, dec.Next, dec.At)
+	case Park:
+		if err := w.d.Suspender.Suspend(ctx, rec.ID, dec.Reason); err != nil {
+			return err
+		}
+		return w.park(ctx, t)
+	}
+	return nil
+}
+
+// send builds the request from the subscription and the stored event and
+// makes the attempt. A subscription whose secrets cannot be opened gets a
+// Retryable result: the problem is ours, and the schedule gives an
+// operator time to fix the master key.
+func (w *Worker) send(ctx context.Context, rec *subscription.Record, t task.Task, ev stored, now time.Time) deliver.Result {
+	req := deliver.Request{
+		URL: rec.URL, WebhookID: t.DeliveryID, Timestamp: now, Body: ev.body,
+		BasicUser: rec.BasicUser, Timeout: rec.Timeout,
+	}
+	if req.Timeout <= 0 {
+		req.Timeout = w.opts.Timeout
+	}
+	if ev.traceparent != "" {
+		req.Header = map[string][]string{"traceparent": {ev.traceparent}}
+	}
+	var err error
+	for _, s := range rec.SigningSecrets(now) {
+		var b []byte
+		if b, err = w.d.Box.Open(s); err != nil {
+			break
+		}
+		req.Secrets = append(req.Secrets, string(b))
+	}
+	if err == nil && rec.BasicPassword != "" {
+		var b []byte
+		b, err = w.d.Box.Open(rec.BasicPassword)
+		req.BasicPassword = string(b)
+	}
+	if err == nil && rec.EncryptionKey != "" {
+		req.EncryptionKey, err = w.d.Box.Open(rec.EncryptionKey)
+	}
+	if err != nil {
+		return deliver.Result{Outcome: deliver.Retryable, Err: fmt.Errorf("open secrets of subscription %s: %w", rec.ID, err)}
+	}
+	return w.d.Sender.Send(ctx, req)
+}
+
+// record appends the attempt to the delivery log with the decided state.
+func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Task, ev stored, res deliver.Result, start time.Time, dec Decision) error {
+	a := deliverylog.Attempt{
+		Number: t.Step + 1, StartedAt: start, Status: res.Status, Latency: res.Latency,
+		Excerpt: res.Excerpt, URL: rec.URL, Trigger: string(t.Trigger),
+	}
+	if t.Trigger == task.Redeliver {
+		a.Number = 2 // a hint only: the record exists already
+	}
+	if res.Err != nil {
+		a.Error = res.Err.Error()
+	}
+	d := deliverylog.Delivery{
+		ID: t.DeliveryID, EventID: t.EventID, EventType: ev.meta.Type, SubscriptionID: t.SubscriptionID,
+		Scope: ev.meta.Scope, EventSeq: t.EventSeq,
+	}
+	var next time.Time
+	if dec.Action == Retry {
+		next = dec.At
+	}
+	if _, err := w.d.Log.RecordAttempt(ctx, d, a, dec.State, next); err != nil {
+		return fmt.Errorf("record attempt of %s: %w", t.DeliveryID, err)
+	}
+	w.d.Logger.Debug("delivery attempt", "delivery_id", t.DeliveryID, "step", t.Step, "trigger", t.Trigger,
+		"outcome", res.Outcome.String(), "status", res.Status, "state", dec.State)
+	return nil
+}
+
+// park sets t aside for its resting subscription. If the subscription was
+// resumed or deleted meanwhile, the release it triggered may have run
+// before the task arrived: wake it again.
+func (w *Worker) park(ctx context.Context, t task.Task) error {
+	if err := w.d.Parking.Park(ctx, t); err != nil {
+		return err
+	}
+	if rec, ok := w.d.Index.Get(t.SubscriptionID); !ok || rec.Status == subscription.StatusActive {
+		w.d.Wake(t.SubscriptionID)
+	}
+	return nil
+}
+
+// discard marks the delivery DISCARDED (if it has a record) and drops t.
+func (w *Worker) discard(ctx context.Context, t task.Task, why string) error {
+	_, err := w.d.Log.SetState(ctx, t.DeliveryID, deliverylog.Discarded, time.Time{})
+	if err != nil && !errors.Is(err, deliverylog.ErrNotFound) {
+		return fmt.Errorf("discard delivery %s: %w", t.DeliveryID, err)
+	}
+	w.d.Logger.Info("delivery discarded", "delivery_id", t.DeliveryID, "reason", why)
+	return nil
+}
+

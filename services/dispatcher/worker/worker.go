@@ -1,0 +1,137 @@
+// Package worker makes delivery attempts: for each task of the DELIVERIES
+// queue it finds the subscription and the event, sends one signed POST,
+// records the attempt in the delivery log, and acts on the outcome as
+// Decide says (ack, schedule a retry, give up, or park).
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/deliver"
+	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/services/dispatcher/clock"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+)
+
+// Index finds subscriptions (match.Index).
+type Index interface {
+	Get(id string) (*subscription.Record, bool)
+}
+
+// Events reads stored events by sequence (the EVENTS jetstream.Stream).
+type Events interface {
+	GetMsg(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error)
+}
+
+// Sender makes one HTTP attempt (deliver.Client).
+type Sender interface {
+	Send(ctx context.Context, r deliver.Request) deliver.Result
+}
+
+// Recorder is the delivery log (deliverylog.Log).
+type Recorder interface {
+	RecordAttempt(ctx context.Context, d deliverylog.Delivery, a deliverylog.Attempt, state deliverylog.State, next time.Time) (deliverylog.Delivery, error)
+	SetState(ctx context.Context, id string, state deliverylog.State, next time.Time) (deliverylog.Delivery, error)
+}
+
+// Scheduler holds retries until due (retry.Scheduler).
+type Scheduler interface {
+	Schedule(ctx context.Context, t task.Task, due time.Time) error
+}
+
+// Parker sets tasks of resting subscriptions aside (park.Lot).
+type Parker interface {
+	Park(ctx context.Context, t task.Task) error
+}
+
+// Suspender suspends a subscription whose endpoint is gone.
+type Suspender interface {
+	Suspend(ctx context.Context, subID, reason string) error
+}
+
+// Opener opens sealed secrets (seal.Box).
+type Opener interface {
+	Open(sealed string) ([]byte, error)
+}
+
+// Deps are the worker's collaborators; all are required.
+type Deps struct {
+	Index     Index
+	Events    Events
+	Sender    Sender
+	Log       Recorder
+	Retries   Scheduler
+	Parking   Parker
+	Suspender Suspender
+	Box       Opener
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	// Wake asks for the release of subID's parked tasks; the worker calls
+	// it when a subscription became active (or was deleted) while it was
+	// parking a task, so that task is not left behind.
+	Wake func(subID string)
+}
+
+// Options tune the worker.
+type Options struct {
+	// Timeout of an attempt when the subscription sets none.
+	Timeout time.Duration
+	// Jitter is the largest extra fraction of a retry delay added at
+	// random (0.1: up to +10 %); 0 in tests.
+	Jitter float64
+	// ErrorDelay is how long a task waits after an infrastructure error
+	// (Redis, NATS) before it is tried again.
+	ErrorDelay time.Duration
+}
+
+// Worker handles delivery tasks; it is safe for concurrent use.
+type Worker struct {
+	d    Deps
+	opts Options
+}
+
+// New returns a Worker.
+func New(d Deps, opts Options) *Worker {
+	if opts.Timeout <= 0 {
+		opts.Timeout = deliver.DefaultTimeout
+	}
+	if opts.ErrorDelay <= 0 {
+		opts.ErrorDelay = time.Second
+	}
+	return &Worker{d: d, opts: opts}
+}
+
+func (w *Worker) jitter(d time.Duration) time.Duration {
+	if w.opts.Jitter <= 0 || d <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(float64(d)*w.opts.Jitter) + 1))
+}
+
+// Handle processes one DELIVERIES message and settles it. A malformed task
+// is terminated; an infrastructure failure naks it for another try; during
+// shutdown the message is left to be redelivered.
+func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
+	t, err := task.Decode(msg.Data())
+	if err != nil {
+		w.d.Logger.Error("terminating malformed delivery task", "err", err)
+		_ = msg.Term()
+		return
+	}
+	if err := w.process(ctx, t); err != nil {
+		if ctx.Err() != nil {
+			_ = msg.Nak()
+			return
+		}
+		w.d.Logger.Warn("delivery task failed, will retry", "delivery_id", t.DeliveryID, "err", err)
+		_ = msg.NakWithDelay(w.opts.ErrorDelay)
+		return
+	}
+	_ = msg.Ack()
+}
