@@ -18,8 +18,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/hookwire/hookwire/pkg/catalog"
-	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/pkg/deliver"
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/pkg/seal"
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/registry/idempotency"
