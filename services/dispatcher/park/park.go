@@ -4,7 +4,7 @@
 // them with a log entry). Nothing is dropped while a subscription rests.
 //
 // Each subscription's tasks are a sorted set (score = when parked, member =
-// task JSON); the set Index lists the subscriptions that have any, so a
+// task JSON); the set ListKey lists the subscriptions that have any, so a
 // restarted dispatcher finds them without scanning the keyspace.
 package park
 
@@ -22,12 +22,12 @@ import (
 // Redis keys.
 const (
 	KeyPrefix = "hookwire:parked:" // + subscription id: sorted set of tasks
-	Index     = "hookwire:parked"  // set of subscription ids with parked tasks
+	ListKey   = "hookwire:parked"  // set of subscription ids with parked tasks
 )
 
 const batch = 512
 
-// forget removes a subscription from Index only if its set is empty, so a
+// forget removes a subscription from ListKey only if its set is empty, so a
 // task parked concurrently keeps it listed.
 var forget = redis.NewScript(`
 if redis.call('ZCARD', KEYS[1]) == 0 then
@@ -62,7 +62,7 @@ func (l *Lot) Park(ctx context.Context, t task.Task) error {
 	}
 	_, err = l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, KeyPrefix+t.SubscriptionID, redis.Z{Score: float64(t.Parked), Member: b})
-		p.SAdd(ctx, Index, t.SubscriptionID)
+		p.SAdd(ctx, ListKey, t.SubscriptionID)
 		return nil
 	})
 	if err != nil {
@@ -73,7 +73,7 @@ func (l *Lot) Park(ctx context.Context, t task.Task) error {
 
 // Subscriptions lists the subscriptions that have parked tasks.
 func (l *Lot) Subscriptions(ctx context.Context) ([]string, error) {
-	ids, err := l.rdb.SMembers(ctx, Index).Result()
+	ids, err := l.rdb.SMembers(ctx, ListKey).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list parked subscriptions: %w", err)
 	}
@@ -123,7 +123,7 @@ func (l *Lot) Release(ctx context.Context, subID string) (int, error) {
 		}
 		total += len(ts)
 	}
-	if err := forget.Run(ctx, l.rdb, []string{key, Index}, subID).Err(); err != nil {
+	if err := forget.Run(ctx, l.rdb, []string{key, ListKey}, subID).Err(); err != nil {
 		return total, fmt.Errorf("forget parked subscription %s: %w", subID, err)
 	}
 	return total, nil

@@ -136,4 +136,3 @@ func (w *Worker) discard(ctx context.Context, t task.Task, why string) error {
 	w.d.Logger.Info("delivery discarded", "delivery_id", t.DeliveryID, "reason", why)
 	return nil
 }
-

@@ -1,0 +1,151 @@
+package dispatcher
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/hookwire/hookwire/pkg/seal"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+)
+
+// Config is the dispatcher's configuration, read once from the environment
+// by ConfigFromEnv:
+//
+//   - HOOKWIRE_GRPC_ADDR (default ":50053"): gRPC listen address (used by main).
+//   - HOOKWIRE_NATS_URL (default "nats://127.0.0.1:4222"): NATS server (used by main).
+//   - HOOKWIRE_REDIS_URL (default "redis://127.0.0.1:6379"): Redis for dedup,
+//     the retry schedule and parked tasks (used by main).
+//   - HOOKWIRE_MASTER_KEY: the registry's master key (64 hex characters or
+//     base64 of 32 bytes), to open signing secrets, passwords and payload
+//     keys. Required unless HOOKWIRE_DEV=true.
+//   - HOOKWIRE_DEV (default false): no tokens file needed, loopback
+//     endpoints reachable, and without a master key the registry's dev key
+//     file HOOKWIRE_DATA_DIR/master.key is used. Never in production.
+//   - HOOKWIRE_DATA_DIR: directory of dev-mode state (the dev master key).
+//   - HOOKWIRE_TOKENS_FILE: bearer tokens file; required unless HOOKWIRE_DEV=true.
+//   - HOOKWIRE_DELIVERY_WORKERS (default 256): attempts in flight at once.
+//   - HOOKWIRE_FANOUT_WORKERS (default 16): events fanned out at once.
+//   - HOOKWIRE_DEDUP_TTL (default 72h): how long an event_id is remembered
+//     to drop repeats published after the broker's duplicate window.
+//   - HOOKWIRE_ACK_WAIT (default 75s): how long JetStream waits for a
+//     dispatcher that took a message before giving it to another; must
+//     exceed HOOKWIRE_DELIVERY_TIMEOUT.
+//   - HOOKWIRE_RETRY_JITTER (default 0.1): up to this fraction of a retry
+//     delay is added at random, so retries of one outage spread out.
+//   - HOOKWIRE_RETRY_POLL_INTERVAL (default 100ms): how often due retries
+//     are moved back to the delivery queue.
+//   - HOOKWIRE_DELIVERY_TIMEOUT (default 10s): timeout of an attempt when
+//     the subscription sets none.
+//   - HOOKWIRE_ALLOW_CIDRS: comma-separated prefixes deliveries may reach
+//     although the SSRF guard forbids them (e.g. "10.1.0.0/16"); dev mode
+//     adds 127.0.0.0/8 and ::1/128.
+//   - HOOKWIRE_HTTPS_ONLY (default false): refuse http:// endpoints.
+//   - HOOKWIRE_STREAM_REPLICAS (default 1; 3 on a cluster): replicas of the
+//     DELIVERIES stream, and of EVENTS when the dispatcher creates it.
+//   - HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW (default 2m): DELIVERIES dedup window.
+//   - HOOKWIRE_EVENTS_DUPLICATE_WINDOW (2m), HOOKWIRE_EVENTS_MAX_AGE (720h):
+//     used only to create EVENTS if ingest has not (same as ingest's).
+//   - HOOKWIRE_DELIVERY_RETENTION, HOOKWIRE_DELIVERY_REPLICAS: the delivery
+//     log (package deliverylog).
+type Config struct {
+	GRPCAddr          string
+	NATSURL           string
+	RedisURL          string
+	MasterKey         string
+	Dev               bool
+	DataDir           string
+	TokensFile        string
+	DeliveryWorkers   int
+	FanoutWorkers     int
+	DedupTTL          time.Duration
+	AckWait           time.Duration
+	RetryJitter       float64
+	RetryPollInterval time.Duration
+	DeliveryTimeout   time.Duration
+	AllowCIDRs        []netip.Prefix
+	HTTPSOnly         bool
+	StreamReplicas    int
+
+	DeliveriesDuplicateWindow time.Duration
+	EventsDuplicateWindow     time.Duration
+	EventsMaxAge              time.Duration
+	DeliveryLog               deliverylog.Config
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{
+		GRPCAddr:                  ":50053",
+		NATSURL:                   "nats://127.0.0.1:4222",
+		RedisURL:                  "redis://127.0.0.1:6379",
+		DeliveryWorkers:           256,
+		FanoutWorkers:             16,
+		DedupTTL:                  72 * time.Hour,
+		AckWait:                   75 * time.Second,
+		RetryJitter:               0.1,
+		RetryPollInterval:         100 * time.Millisecond,
+		DeliveryTimeout:           10 * time.Second,
+		StreamReplicas:            1,
+		DeliveriesDuplicateWindow: 2 * time.Minute,
+		EventsDuplicateWindow:     2 * time.Minute,
+		EventsMaxAge:              30 * 24 * time.Hour,
+		DeliveryLog:               deliverylog.Config{Retention: deliverylog.DefaultRetention, Replicas: 1},
+	}
+}
+
+// Validate reports every problem of c at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.MasterKey == "" && !c.Dev {
+		bad("HOOKWIRE_MASTER_KEY is required (set HOOKWIRE_DEV=true for a development key)")
+	}
+	if c.MasterKey != "" {
+		if _, err := seal.ParseKey(c.MasterKey); err != nil {
+			bad("HOOKWIRE_MASTER_KEY: %w", err)
+		}
+	}
+	if c.TokensFile == "" && !c.Dev {
+		bad("HOOKWIRE_TOKENS_FILE is required (set HOOKWIRE_DEV=true to run without tokens)")
+	}
+	if c.DeliveryWorkers < 1 || c.DeliveryWorkers > 100_000 {
+		bad("HOOKWIRE_DELIVERY_WORKERS %d: must be 1 to 100000", c.DeliveryWorkers)
+	}
+	if c.FanoutWorkers < 1 || c.FanoutWorkers > 10_000 {
+		bad("HOOKWIRE_FANOUT_WORKERS %d: must be 1 to 10000", c.FanoutWorkers)
+	}
+	if c.DedupTTL < time.Minute {
+		bad("HOOKWIRE_DEDUP_TTL %s: must be at least 1m", c.DedupTTL)
+	}
+	if c.DeliveryTimeout <= 0 {
+		bad("HOOKWIRE_DELIVERY_TIMEOUT %s: must be positive", c.DeliveryTimeout)
+	}
+	if c.AckWait <= c.DeliveryTimeout {
+		bad("HOOKWIRE_ACK_WAIT %s: must exceed HOOKWIRE_DELIVERY_TIMEOUT %s", c.AckWait, c.DeliveryTimeout)
+	}
+	if c.RetryJitter < 0 || c.RetryJitter > 1 {
+		bad("HOOKWIRE_RETRY_JITTER %g: must be 0 to 1", c.RetryJitter)
+	}
+	if c.RetryPollInterval <= 0 {
+		bad("HOOKWIRE_RETRY_POLL_INTERVAL %s: must be positive", c.RetryPollInterval)
+	}
+	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
+		bad("HOOKWIRE_STREAM_REPLICAS %d: must be 1 to 5", c.StreamReplicas)
+	}
+	if c.DeliveriesDuplicateWindow <= 0 {
+		bad("HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW %s: must be positive", c.DeliveriesDuplicateWindow)
+	}
+	if c.EventsDuplicateWindow <= 0 || c.EventsMaxAge < c.EventsDuplicateWindow {
+		bad("HOOKWIRE_EVENTS_DUPLICATE_WINDOW %s / HOOKWIRE_EVENTS_MAX_AGE %s: window must be positive and max age at least the window",
+			c.EventsDuplicateWindow, c.EventsMaxAge)
+	}
+	if err := c.DeliveryLog.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("dispatcher config: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+package dispatcher
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/match"
+	"github.com/hookwire/hookwire/services/dispatcher/pool"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+)
+
+// Run keeps the match index current and, once it holds every subscription,
+// fans out events, delivers tasks, releases due retries and parked tasks,
+// until ctx ends. Work in progress when ctx ends is left unacknowledged and
+// redelivered by JetStream, so stopping at any moment loses nothing.
+func (s *Service) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	synced := make(chan struct{})
+	g.Go(func() error { return s.watch(ctx, synced) })
+	g.Go(func() error {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-synced:
+		}
+		s.log.Info("dispatcher running", "subscriptions", s.index.Len(),
+			"delivery_workers", s.cfg.DeliveryWorkers, "fanout_workers", s.cfg.FanoutWorkers)
+		g.Go(func() error {
+			return pool.Run(ctx, s.fanCons, s.cfg.FanoutWorkers, 4*s.cfg.FanoutWorkers, s.log, s.fanout.Handle)
+		})
+		g.Go(func() error {
+			return pool.Run(ctx, s.delCons, s.cfg.DeliveryWorkers, s.cfg.DeliveryWorkers, s.log, s.worker.Handle)
+		})
+		g.Go(func() error { return s.retries.Run(ctx) })
+		g.Go(func() error { return s.releaser.Run(ctx) })
+		close(s.ready)
+		return nil
+	})
+	err := g.Wait()
+	s.sender.CloseIdleConnections()
+	return err
+}
+
+// Ready is closed once Run has synced the index and started consuming.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// Queue is the DELIVERIES queue (Redeliver and Replay enqueue on it).
+func (s *Service) Queue() *task.Queue { return s.queue }
+
+// DeliveryLog is the delivery log the workers write.
+func (s *Service) DeliveryLog() *deliverylog.Log { return s.dlog }
+
+// Index is the match index of subscriptions.
+func (s *Service) Index() *match.Index { return s.index }

@@ -1,0 +1,162 @@
+// Package dispatcher is the dispatcher service: it fans each accepted event
+// out to the matching subscriptions and delivers it, signed, with retries.
+//
+//	EVENTS --fanout--> DELIVERIES --workers--> POST subscriber
+//	                       ^            |
+//	                       |            +--> retry (Redis ZSET) --due--+
+//	                       +-------------------------------------------+
+//	                       +---- park (Redis, per paused subscription) on resume
+//
+// Subscriptions come from an in-memory match index kept current by
+// watching the registry's KV bucket; every attempt goes to the delivery log.
+// See packages fanout, worker, retry, park and task.
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc"
+
+	"github.com/hookwire/hookwire/pkg/auth"
+	"github.com/hookwire/hookwire/pkg/bus"
+	"github.com/hookwire/hookwire/pkg/deliver"
+	"github.com/hookwire/hookwire/pkg/seal"
+	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/services/dispatcher/clock"
+	"github.com/hookwire/hookwire/services/dispatcher/dedup"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/fanout"
+	"github.com/hookwire/hookwire/services/dispatcher/match"
+	"github.com/hookwire/hookwire/services/dispatcher/park"
+	"github.com/hookwire/hookwire/services/dispatcher/retry"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+	"github.com/hookwire/hookwire/services/dispatcher/worker"
+)
+
+// Deps are the dispatcher's dependencies.
+type Deps struct {
+	JS     jetstream.JetStream   // required
+	Redis  redis.UniversalClient // required
+	Logger *slog.Logger          // nil: slog.Default()
+	Clock  clock.Clock           // nil: the system clock
+	// Box opens sealed secrets; nil: built from Config.MasterKey (or the
+	// dev key file). `hookwire dev` may pass the registry's.
+	Box *seal.Box
+}
+
+// Service is the dispatcher.
+type Service struct {
+	cfg      Config
+	log      *slog.Logger
+	clock    clock.Clock
+	store    *subscription.Store
+	index    *match.Index
+	queue    *task.Queue
+	events   jetstream.Stream
+	dlog     *deliverylog.Log
+	retries  *retry.Scheduler
+	lot      *park.Lot
+	releaser *park.Releaser
+	fanout   *fanout.Fanout
+	worker   *worker.Worker
+	sender   *deliver.Client
+	fanCons  jetstream.Consumer
+	delCons  jetstream.Consumer
+	ready    chan struct{}
+}
+
+// DeliverConsumer is the durable consumer name on DELIVERIES.
+const DeliverConsumer = "deliver"
+
+// New opens the streams, buckets and consumers the dispatcher uses. Call
+// Run to start fanning out and delivering.
+func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.JS == nil || deps.Redis == nil {
+		return nil, errors.New("dispatcher: Deps.JS and Deps.Redis are required")
+	}
+	s := &Service{cfg: cfg, log: deps.Logger, clock: deps.Clock, index: match.New(), ready: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.clock == nil {
+		s.clock = clock.System{}
+	}
+	box := deps.Box
+	if box == nil {
+		var err error
+		if box, err = masterBox(cfg, s.log); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.open(ctx, deps.JS); err != nil {
+		return nil, err
+	}
+	allow := cfg.AllowCIDRs
+	if cfg.Dev {
+		allow = append(allow, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+		s.log.Warn("DEV MODE: deliveries may reach loopback addresses")
+	}
+	s.sender = deliver.NewClient(deliver.Options{AllowCIDRs: allow, HTTPSOnly: cfg.HTTPSOnly, Now: s.clock.Now})
+	s.retries = retry.New(deps.Redis, s.queue, s.clock, s.log, cfg.RetryPollInterval)
+	s.lot = park.New(deps.Redis, s.queue, s.clock, s.log)
+	s.releaser = park.NewReleaser(s.lot, s.index, s.log, 0)
+	s.fanout = fanout.New(s.index, dedup.New(deps.Redis, cfg.DedupTTL), s.queue, s.log, 0)
+	s.worker = worker.New(worker.Deps{
+		Index: s.index, Events: s.events, Sender: s.sender, Log: s.dlog,
+		Retries: s.retries, Parking: s.lot, Box: box, Clock: s.clock, Logger: s.log,
+		Suspender: suspender{store: s.store, index: s.index, clock: s.clock, log: s.log},
+		Wake:      s.releaser.Wake,
+	}, worker.Options{Timeout: cfg.DeliveryTimeout, Jitter: cfg.RetryJitter})
+	return s, nil
+}
+
+// open creates (or finds) the streams, buckets and durable consumers.
+func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
+	var err error
+	if s.store, err = subscription.Open(ctx, js, s.cfg.StreamReplicas); err != nil {
+		return err
+	}
+	if s.events, err = js.Stream(ctx, bus.EventsStream); errors.Is(err, jetstream.ErrStreamNotFound) {
+		s.events, err = bus.EnsureEvents(ctx, js, bus.EventsConfig(s.cfg.StreamReplicas, s.cfg.EventsDuplicateWindow, s.cfg.EventsMaxAge))
+	}
+	if err != nil {
+		return fmt.Errorf("open stream %s: %w", bus.EventsStream, err)
+	}
+	qcfg := task.QueueConfig{Replicas: s.cfg.StreamReplicas, Dedup: s.cfg.DeliveriesDuplicateWindow}
+	if s.queue, err = task.OpenQueue(ctx, js, qcfg); err != nil {
+		return err
+	}
+	if s.dlog, err = deliverylog.Open(ctx, js, s.cfg.DeliveryLog, deliverylog.WithClock(s.clock.Now)); err != nil {
+		return err
+	}
+	fcfg := fanout.ConsumerConfig(s.cfg.AckWait, 4*s.cfg.FanoutWorkers)
+	if s.fanCons, err = s.events.CreateOrUpdateConsumer(ctx, fcfg); err != nil {
+		return fmt.Errorf("open consumer %s on %s: %w", fanout.Consumer, bus.EventsStream, err)
+	}
+	if s.delCons, err = s.queue.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       DeliverConsumer,
+		Description:   "Hookwire delivery workers",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       s.cfg.AckWait,
+		MaxAckPending: 2 * s.cfg.DeliveryWorkers,
+		MaxDeliver:    -1,
+	}); err != nil {
+		return fmt.Errorf("open consumer %s on %s: %w", DeliverConsumer, task.Stream, err)
+	}
+	return nil
+}
+
+// Register registers the gRPC services (DeliveryService).
+func (s *Service) Register(g grpc.ServiceRegistrar) {}
+
+// AuthRules maps each gRPC method to the permission it requires.
+func (s *Service) AuthRules() auth.Rules { return auth.Rules{} }

@@ -1,0 +1,37 @@
+package dispatcher
+
+import (
+	"context"
+	"sync"
+
+	"github.com/hookwire/hookwire/pkg/subscription"
+)
+
+// watch keeps the match index equal to the subscription bucket until ctx
+// ends; synced is closed once the index holds every stored record. A
+// subscription that becomes ACTIVE again, or is deleted, gets its parked
+// tasks released (before the sync the releaser's first sweep covers them).
+func (s *Service) watch(ctx context.Context, synced chan<- struct{}) error {
+	var once sync.Once
+	done := false
+	return s.store.Watch(ctx, func(c subscription.Change) {
+		if c.Deleted {
+			s.index.Delete(c.ID)
+			if done {
+				s.releaser.Wake(c.ID)
+			}
+			return
+		}
+		prev, had := s.index.Get(c.ID)
+		rec := c.Record
+		s.index.Put(&rec)
+		if done && rec.Status == subscription.StatusActive && (!had || prev.Status != subscription.StatusActive) {
+			s.releaser.Wake(c.ID)
+		}
+	}, func() {
+		done = true
+		once.Do(func() { close(synced) })
+	}, func(key string, err error) {
+		s.log.Error("skipping undecodable subscription record", "key", key, "err", err)
+	})
+}
