@@ -1,0 +1,51 @@
+package deliverylog_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookwire/hookwire/pkg/testkit"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+)
+
+// BenchmarkRecordAttempt measures the delivery log's share of one delivery:
+// "first" is the common path (one kv.Create), "retry" a later attempt
+// (Get + Update). Parallel, as the workers call it.
+func BenchmarkRecordAttempt(b *testing.B) {
+	_, js := testkit.StartNATS(b).Connect(b)
+	l, err := deliverylog.Open(context.Background(), js, deliverylog.Config{Retention: time.Hour, Replicas: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := deliverylog.Attempt{Number: 1, StartedAt: time.Now(), Status: 200, Latency: 30 * time.Millisecond,
+		Excerpt: `{"ok":true}`, URL: "https://example.test/hook", Trigger: deliverylog.TriggerScheduled}
+	for _, tc := range []struct {
+		name   string
+		number int
+	}{{"first", 1}, {"retry", 2}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var n atomicCounter
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.next()
+					if tc.number > 1 {
+						i %= 512 // the same records again and again
+					}
+					d := deliverylog.Delivery{SubscriptionID: "sub" + tc.name, EventID: fmt.Sprint(i), EventType: "t", EventSeq: 1}
+					at := a
+					at.Number = tc.number
+					if _, err := l.RecordAttempt(context.Background(), d, at, deliverylog.Delivered, time.Time{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+type atomicCounter struct{ v atomic.Int64 }
+
+func (c *atomicCounter) next() int64 { return c.v.Add(1) }
