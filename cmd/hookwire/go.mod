@@ -5,6 +5,7 @@ go 1.26.7
 require (
 	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/hookwire/hookwire/pkg v0.0.0
+	github.com/hookwire/hookwire/services/dispatcher v0.0.0-00010101000000-000000000000
 	github.com/hookwire/hookwire/services/ingest v0.0.0
 	github.com/hookwire/hookwire/services/registry v0.0.0-00010101000000-000000000000
 	github.com/nats-io/nats-server/v2 v2.15.2

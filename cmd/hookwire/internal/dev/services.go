@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookwire/hookwire/pkg/seal"
+	"github.com/hookwire/hookwire/services/dispatcher"
 	"github.com/hookwire/hookwire/services/ingest"
 	"github.com/hookwire/hookwire/services/registry"
 )
@@ -37,5 +39,24 @@ func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, maste
 	}
 	s.services = append(s.services, in)
 	s.ready = append(s.ready, in.Ready())
+
+	box, err := seal.New(masterKey)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	dcfg := dispatcher.DefaultConfig()
+	dcfg.Dev = true
+	dcfg.DataDir = s.opts.DataDir
+	dcfg.MasterKey = rcfg.MasterKey
+	dcfg.TokensFile = s.opts.TokensFile
+	dcfg.RedisURL = s.redis.URL
+	disp, err := dispatcher.New(ctx, dcfg, dispatcher.Deps{
+		JS: js, Redis: s.redis.Client, Box: box, Logger: s.log.With("service", "dispatcher"),
+	})
+	if err != nil {
+		return fmt.Errorf("start dispatcher: %w", err)
+	}
+	s.services = append(s.services, disp)
+	s.ready = append(s.ready, disp.Ready())
 	return nil
 }
