@@ -11,7 +11,10 @@ import (
 )
 
 // ListDeliveries lists the deliveries of a subscription, of an event, or of
-// both, optionally in one state, newest write last.
+// both, optionally in one state, in the order of their latest write. A page
+// may be short and still carry a next token: the log bounds the records read
+// per page, and deliveries of subscriptions outside the caller's scope are
+// left out of a by-event listing.
 func (s *Server) ListDeliveries(ctx context.Context, req *hookwirev1.ListDeliveriesRequest) (*hookwirev1.ListDeliveriesResponse, error) {
 	f, err := listFilter(req)
 	if err != nil {
