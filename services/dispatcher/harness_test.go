@@ -1,0 +1,256 @@
+package dispatcher
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hookwire/hookwire/pkg/bus"
+	"github.com/hookwire/hookwire/pkg/seal"
+	"github.com/hookwire/hookwire/pkg/signing"
+	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/pkg/testkit"
+	"github.com/hookwire/hookwire/services/dispatcher/clock"
+	"github.com/hookwire/hookwire/services/dispatcher/fanout"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+)
+
+// t0 is the fake clock's start.
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+// harness is one test's infrastructure: JetStream, redis-server, a fake
+// clock, a receiver, and the subscription bucket written directly.
+type harness struct {
+	t      *testing.T
+	ctx    context.Context
+	nats   *testkit.NATS
+	redis  *testkit.Redis
+	js     jetstream.JetStream
+	rdb    *redis.Client
+	clock  *clock.Fake
+	box    *seal.Box
+	store  *subscription.Store
+	cfg    Config
+	rcv    *receiver
+	events jetstream.Stream
+}
+
+func newHarness(t *testing.T, eventsDupWindow time.Duration) *harness {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	h := &harness{t: t, ctx: ctx, nats: testkit.StartNATS(t), redis: testkit.StartRedis(t), clock: clock.NewFake(t0)}
+	_, h.js = h.nats.Connect(t)
+	h.rdb = h.redis.Client(t)
+	key := make([]byte, seal.KeySize)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	var err error
+	if h.box, err = seal.New(key); err != nil {
+		t.Fatal(err)
+	}
+	if h.store, err = subscription.Open(ctx, h.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	if h.events, err = bus.EnsureEvents(ctx, h.js, bus.EventsConfig(1, eventsDupWindow, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = DefaultConfig()
+	h.cfg.MasterKey = hex.EncodeToString(key)
+	h.cfg.TokensFile = "unused-by-the-service"
+	h.cfg.AllowCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	h.cfg.DeliveryWorkers, h.cfg.FanoutWorkers = 16, 4
+	h.cfg.AckWait, h.cfg.DeliveryTimeout = 2*time.Second, time.Second
+	h.cfg.RetryJitter = 0
+	h.rcv = newReceiver(t, h.clock)
+	return h
+}
+
+// instance is one running dispatcher with its own connections.
+type instance struct {
+	svc    *Service
+	nc     *nats.Conn
+	rdb    *redis.Client
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs a dispatcher and waits until it consumes.
+func (h *harness) start() *instance {
+	h.t.Helper()
+	nc, err := nats.Connect(h.nats.URL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
+	log := slog.New(slog.NewTextHandler(h.t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc, err := New(h.ctx, h.cfg, Deps{JS: js, Redis: rdb, Logger: log, Clock: h.clock})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	in := &instance{svc: svc, nc: nc, rdb: rdb, cancel: cancel, done: make(chan error, 1)}
+	go func() { in.done <- svc.Run(ctx) }()
+	h.t.Cleanup(in.crash)
+	select {
+	case <-svc.Ready():
+	case err := <-in.done:
+		h.t.Fatalf("dispatcher stopped before ready: %v", err)
+	case <-h.ctx.Done():
+		h.t.Fatal("dispatcher not ready")
+	}
+	return in
+}
+
+// crash stops the dispatcher abruptly: connections closed without draining,
+// context cancelled, nothing acknowledged or cleaned up.
+func (in *instance) crash() {
+	in.nc.Close()
+	_ = in.rdb.Close()
+	in.cancel()
+	<-in.done
+	in.done <- nil // later calls return at once
+}
+
+// subscribe stores an ACTIVE subscription delivering to the receiver at
+// path /<id>, signed with secrets (newest first).
+func (h *harness) subscribe(rec subscription.Record, secrets ...string) subscription.Record {
+	h.t.Helper()
+	rec.URL = h.rcv.srv.URL + "/" + rec.ID
+	if rec.Status == "" {
+		rec.Status = subscription.StatusActive
+	}
+	if len(secrets) == 0 {
+		s, err := signing.NewSecret()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		secrets = []string{s}
+	}
+	for _, s := range secrets {
+		sealed, err := h.box.Seal([]byte(s))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rec.Secrets = append(rec.Secrets, subscription.Secret{Sealed: sealed})
+	}
+	if rec.BasicPassword != "" {
+		sealed, err := h.box.Seal([]byte(rec.BasicPassword))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rec.BasicPassword = sealed
+	}
+	if _, err := h.store.Create(h.ctx, rec); err != nil {
+		h.t.Fatal(err)
+	}
+	return rec
+}
+
+// setStatus changes a subscription's status as the registry would.
+func (h *harness) setStatus(id string, st subscription.Status) {
+	h.t.Helper()
+	if _, _, err := h.store.Update(h.ctx, id, 0, h.clock.Now(), func(r *subscription.Record) error {
+		r.Status = st
+		return nil
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// publish stores an event as ingest does; it returns the broker's ack.
+func (h *harness) publish(id, typ, scope string, attrs map[string]string) *jetstream.PubAck {
+	h.t.Helper()
+	m, err := bus.Message(bus.Event{ID: id, Type: typ, Scope: scope, OccurredAt: t0, Attributes: attrs, Data: []byte(`{"amount":100}`)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ack, err := h.js.PublishMsg(h.ctx, m)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ack
+}
+
+// waitQuiet waits until both consumers have nothing pending or unacked:
+// every event is fanned out and every task settled.
+func (h *harness) waitQuiet() {
+	h.t.Helper()
+	testkit.Eventually(h.t, 20*time.Second, func() bool {
+		for _, c := range []struct{ stream, name string }{{bus.EventsStream, fanout.Consumer}, {task.Stream, DeliverConsumer}} {
+			info, err := h.js.Consumer(h.ctx, c.stream, c.name)
+			if err != nil {
+				return false
+			}
+			ci, err := info.Info(h.ctx)
+			if err != nil || ci.NumPending != 0 || ci.NumAckPending != 0 || ci.NumRedelivered != 0 {
+				return false
+			}
+		}
+		return true
+	}, "the pipeline to become quiet")
+}
+
+// received is one request a receiver got.
+type received struct {
+	header http.Header
+	body   []byte
+	at     time.Time // fake clock
+}
+
+// receiver is an HTTP server recording requests per path and answering
+// with the status respond returns for the n-th request (1-based) on it.
+type receiver struct {
+	srv     *httptest.Server
+	clock   *clock.Fake
+	mu      sync.Mutex
+	got     map[string][]received
+	respond func(path string, n int) int
+}
+
+func newReceiver(t *testing.T, c *clock.Fake) *receiver {
+	r := &receiver{clock: c, got: map[string][]received{}, respond: func(string, int) int { return http.StatusOK }}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		path := strings.TrimPrefix(req.URL.Path, "/")
+		r.mu.Lock()
+		r.got[path] = append(r.got[path], received{header: req.Header.Clone(), body: body, at: r.clock.Now()})
+		n, respond := len(r.got[path]), r.respond
+		r.mu.Unlock()
+		w.WriteHeader(respond(path, n))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) setRespond(f func(path string, n int) int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.respond = f
+}
+
+// requests returns a copy of what path received.
+func (r *receiver) requests(path string) []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got[path]...)
+}
+
+func (r *receiver) count(path string) int { return len(r.requests(path)) }
