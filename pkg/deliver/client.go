@@ -38,7 +38,10 @@ type Options struct {
 // Client sends webhook attempts. It is safe for concurrent use and keeps
 // connections alive between attempts; share one per process.
 type Client struct {
-	http      *http.Client
+	// transport is used directly, not through http.Client: redirects are
+	// never followed (a 3xx is the answer), and nothing else of Client is
+	// wanted on this hot path.
+	transport *http.Transport
 	guard     guard
 	resolver  *net.Resolver
 	userAgent string
@@ -76,12 +79,7 @@ func NewClient(opts Options) *Client {
 		DisableCompression:    true, // excerpts are the raw bytes; no decompression bombs
 	}
 	c := &Client{
-		http: &http.Client{
-			Transport: tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		},
+		transport: tr,
 		guard:     g,
 		resolver:  resolver,
 		userAgent: opts.UserAgent,
@@ -98,4 +96,4 @@ func NewClient(opts Options) *Client {
 }
 
 // CloseIdleConnections closes kept-alive connections (on shutdown).
-func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }

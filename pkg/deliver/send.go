@@ -35,7 +35,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	if err != nil {
 		return c.result(0, nil, err, start)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.transport.RoundTrip(req)
 	if err != nil {
 		return c.result(0, nil, transportError(ctx, req.URL, timeout, err), start)
 	}
