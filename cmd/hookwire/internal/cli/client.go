@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+	"github.com/hookwire/hookwire/pkg/publisher"
 )
 
 // app holds the global flags and the lazily opened connection.
@@ -51,12 +52,21 @@ func (a *app) registry() (hookwirev1.RegistryServiceClient, error) {
 	return hookwirev1.NewRegistryServiceClient(conn), nil
 }
 
-func (a *app) ingest() (hookwirev1.IngestServiceClient, error) {
-	conn, err := a.dial()
-	if err != nil {
-		return nil, err
+// publisher returns an ingest client that retries a publish the server
+// answered Unavailable (safe: ingest dedups by event_id).
+func (a *app) publisher(ctx context.Context) (*publisher.Client, error) {
+	opts := []publisher.Option{publisher.WithInsecure(), publisher.WithMaxRetries(3)}
+	if a.token != "" {
+		opts = append(opts, publisher.WithToken(a.token))
 	}
-	return hookwirev1.NewIngestServiceClient(conn), nil
+	if a.user != "" {
+		opts = append(opts, publisher.WithUserID(a.user))
+	}
+	c, err := publisher.Dial(ctx, a.addr, opts...)
+	if err != nil {
+		return nil, usagef("--addr %q: %v", a.addr, err)
+	}
+	return c, nil
 }
 
 func (a *app) delivery() (hookwirev1.DeliveryServiceClient, error) {

@@ -121,12 +121,18 @@ func TestEndToEndCreatePublishDeliver(t *testing.T) {
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
 
-	var created hookwirev1.CreateSubscriptionResponse
-	d.hwJSON(t, &created, "subscriptions", "create", "--url", srv.URL+"/hooks",
-		"--event-type", "transaction.sale.*", "--filter", "payment_method=CARD,ACH", "--label", "e2e")
+	create := []string{"--user", "alice", "subscriptions", "create", "--url", srv.URL + "/hooks", "--request-id", "req-e2e-1",
+		"--event-type", "transaction.sale.*", "--filter", "payment_method=CARD,ACH", "--label", "e2e"}
+	var created, repeated hookwirev1.CreateSubscriptionResponse
+	d.hwJSON(t, &created, create...)
 	subID, secret := created.GetSubscription().GetId(), created.GetSigningSecret()
-	if subID == "" || !strings.HasPrefix(secret, "whsec_") {
-		t.Fatalf("create answered id=%q secret prefix ok=%v", subID, strings.HasPrefix(secret, "whsec_"))
+	if subID == "" || !strings.HasPrefix(secret, "whsec_") || created.GetSubscription().GetCreatedBy() != "alice" {
+		t.Fatalf("create answered id=%q created_by=%q secret prefix ok=%v", subID,
+			created.GetSubscription().GetCreatedBy(), strings.HasPrefix(secret, "whsec_"))
+	}
+	d.hwJSON(t, &repeated, create...)
+	if repeated.GetSubscription().GetId() != subID {
+		t.Fatalf("create repeated with the same --request-id made %q, want %q", repeated.GetSubscription().GetId(), subID)
 	}
 
 	var pub hookwirev1.PublishResponse

@@ -49,13 +49,14 @@ func (a *app) eventsPublishCommand() *cobra.Command {
 		if ev.EventId == "" {
 			ev.EventId = newEventID()
 		}
-		ic, err := a.ingest()
+		pc, err := a.publisher(c.Context())
 		if err != nil {
 			return err
 		}
+		defer pc.Close()
 		ctx, cancel := a.callCtx(c.Context())
 		defer cancel()
-		resp, err := ic.Publish(ctx, &hookwirev1.PublishRequest{Event: &ev})
+		resp, err := pc.Publish(ctx, &ev)
 		if err != nil {
 			return fail("publish event "+ev.EventId, err)
 		}
