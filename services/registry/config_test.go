@@ -1,0 +1,97 @@
+package registry_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookwire/hookwire/pkg/auth"
+	"github.com/hookwire/hookwire/pkg/testkit"
+	"github.com/hookwire/hookwire/services/registry"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string
+		check   func(t *testing.T, c registry.Config)
+	}{
+		{"defaults need a master key and tokens", nil, []string{"HOOKWIRE_MASTER_KEY", "HOOKWIRE_TOKENS_FILE"}, nil},
+		{"dev needs neither", map[string]string{"HOOKWIRE_DEV": "true"}, nil, func(t *testing.T, c registry.Config) {
+			if c.GRPCAddr != ":50051" || c.MaxSubscriptionsPerScope != 1000 || c.SecretOverlap != 24*time.Hour || c.KVReplicas != 1 {
+				t.Errorf("defaults = %+v", c)
+			}
+		}},
+		{"everything set", map[string]string{
+			"HOOKWIRE_MASTER_KEY": testMasterKey, "HOOKWIRE_TOKENS_FILE": "/t.json", "HOOKWIRE_GRPC_ADDR": ":1",
+			"HOOKWIRE_NATS_URL": "nats://n:4222", "HOOKWIRE_ALLOW_HTTP": "true", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE": "5",
+			"HOOKWIRE_SECRET_OVERLAP": "1h", "HOOKWIRE_CATALOG_FILE": "/c.json", "HOOKWIRE_KV_REPLICAS": "3",
+			"HOOKWIRE_ALLOW_CIDRS": "10.0.0.0/8, fd00::/8", "HOOKWIRE_HTTPS_ONLY": "1", "HOOKWIRE_DATA_DIR": "/d",
+		}, nil, func(t *testing.T, c registry.Config) {
+			want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+			if c.GRPCAddr != ":1" || c.NATSURL != "nats://n:4222" || !c.AllowHTTP || c.MaxSubscriptionsPerScope != 5 ||
+				c.SecretOverlap != time.Hour || c.CatalogFile != "/c.json" || c.KVReplicas != 3 || len(c.AllowCIDRs) != 2 ||
+				c.AllowCIDRs[0] != want[0] || c.AllowCIDRs[1] != want[1] || !c.HTTPSOnly || c.DataDir != "/d" {
+				t.Errorf("config = %+v", c)
+			}
+		}},
+		{"base64 master key", map[string]string{"HOOKWIRE_MASTER_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "HOOKWIRE_TOKENS_FILE": "t"}, nil, nil},
+		{"bad values joined", map[string]string{
+			"HOOKWIRE_DEV": "maybe", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE": "x", "HOOKWIRE_SECRET_OVERLAP": "soon",
+			"HOOKWIRE_ALLOW_CIDRS": "10.0.0.0", "HOOKWIRE_KV_REPLICAS": "two",
+		}, []string{"HOOKWIRE_DEV", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE", "HOOKWIRE_SECRET_OVERLAP", "HOOKWIRE_ALLOW_CIDRS", "HOOKWIRE_KV_REPLICAS"}, nil},
+		{"invalid ranges", map[string]string{
+			"HOOKWIRE_DEV": "true", "HOOKWIRE_MASTER_KEY": "short", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE": "0",
+			"HOOKWIRE_SECRET_OVERLAP": "-1h", "HOOKWIRE_KV_REPLICAS": "9",
+		}, []string{"HOOKWIRE_MASTER_KEY", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE", "HOOKWIRE_SECRET_OVERLAP", "HOOKWIRE_KV_REPLICAS"}, nil},
+	}
+	keys := []string{"HOOKWIRE_MASTER_KEY", "HOOKWIRE_TOKENS_FILE", "HOOKWIRE_GRPC_ADDR", "HOOKWIRE_NATS_URL", "HOOKWIRE_DEV",
+		"HOOKWIRE_ALLOW_HTTP", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE", "HOOKWIRE_SECRET_OVERLAP", "HOOKWIRE_CATALOG_FILE",
+		"HOOKWIRE_KV_REPLICAS", "HOOKWIRE_ALLOW_CIDRS", "HOOKWIRE_HTTPS_ONLY", "HOOKWIRE_DATA_DIR"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range keys {
+				t.Setenv(k, tt.env[k])
+			}
+			c, err := registry.ConfigFromEnv()
+			for _, want := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v does not mention %s", err, want)
+				}
+			}
+			if len(tt.wantErr) == 0 && err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
+
+func TestNewRefusesWithoutMasterKey(t *testing.T) {
+	n := testkit.StartNATS(t)
+	_, js := n.Connect(t)
+	cfg := testConfig()
+	cfg.MasterKey = ""
+	_, err := registry.New(context.Background(), cfg, registry.Deps{JS: js, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "HOOKWIRE_MASTER_KEY") {
+		t.Fatalf("New without master key = %v", err)
+	}
+}
+
+// startRules builds a service only to read its AuthRules.
+func startRules(t *testing.T) auth.Rules {
+	n := testkit.StartNATS(t)
+	_, js := n.Connect(t)
+	svc, err := registry.New(context.Background(), testConfig(), registry.Deps{JS: js, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc.AuthRules()
+}
