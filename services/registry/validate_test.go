@@ -75,7 +75,9 @@ func TestCreateValidation(t *testing.T) {
 		{"event type bad wildcard", func(s *hookwirev1.Subscription) { s.EventTypes = []string{"ach*"} }, "", "subscription.event_types[0]"},
 		{"event type unknown exact", func(s *hookwirev1.Subscription) { s.EventTypes = []string{"ach.returned", "ach.unheard_of"} }, "", "subscription.event_types[1]"},
 		{"event type unknown wildcard ok", func(s *hookwirev1.Subscription) { s.EventTypes = []string{"brand_new.*", "*"} }, "", ""},
-		{"event types too many", func(s *hookwirev1.Subscription) { s.EventTypes = many(101, func(i int) string { return fmt.Sprintf("t%d.*", i) }) }, "", "subscription.event_types"},
+		{"event types too many", func(s *hookwirev1.Subscription) {
+			s.EventTypes = many(101, func(i int) string { return fmt.Sprintf("t%d.*", i) })
+		}, "", "subscription.event_types"},
 		{"scope syntax", func(s *hookwirev1.Subscription) { s.Scope = "acquirers//100" }, "", "subscription.scope"},
 		{"scope leading slash", func(s *hookwirev1.Subscription) { s.Scope = "/acquirers" }, "", "subscription.scope"},
 		{"retry 20 delays of 7 days ok", func(s *hookwirev1.Subscription) { s.RetryPolicy = delays(20, 7*24*time.Hour) }, "", ""},
@@ -99,10 +101,14 @@ func TestCreateValidation(t *testing.T) {
 		{"metadata key 65", func(s *hookwirev1.Subscription) { s.Metadata = metadata(1, 65, 1) }, "", "subscription.metadata[" + fmt.Sprintf("%065d", 0) + "]"},
 		{"metadata empty key", func(s *hookwirev1.Subscription) { s.Metadata = map[string]string{"": "x"} }, "", "subscription.metadata[]"},
 		{"metadata value 513", func(s *hookwirev1.Subscription) { s.Metadata = map[string]string{"k": strings.Repeat("v", 513)} }, "", "subscription.metadata[k]"},
-		{"filters ok", func(s *hookwirev1.Subscription) { s.AttributeFilters = filters("payment_method", []string{"CARD", "BLIK"}) }, "", ""},
+		{"filters ok", func(s *hookwirev1.Subscription) {
+			s.AttributeFilters = filters("payment_method", []string{"CARD", "BLIK"})
+		}, "", ""},
 		{"filters 17 keys", func(s *hookwirev1.Subscription) { s.AttributeFilters = manyFilters }, "", "subscription.attribute_filters"},
 		{"filter key syntax", func(s *hookwirev1.Subscription) { s.AttributeFilters = filters("Payment-Method", []string{"CARD"}) }, "", "subscription.attribute_filters[Payment-Method]"},
-		{"filter key 65", func(s *hookwirev1.Subscription) { s.AttributeFilters = filters(strings.Repeat("k", 65), []string{"CARD"}) }, "", "subscription.attribute_filters[" + strings.Repeat("k", 65) + "]"},
+		{"filter key 65", func(s *hookwirev1.Subscription) {
+			s.AttributeFilters = filters(strings.Repeat("k", 65), []string{"CARD"})
+		}, "", "subscription.attribute_filters[" + strings.Repeat("k", 65) + "]"},
 		{"filter no values", func(s *hookwirev1.Subscription) { s.AttributeFilters = filters("pm", []string{}) }, "", "subscription.attribute_filters[pm]"},
 		{"filter 65 values", func(s *hookwirev1.Subscription) {
 			s.AttributeFilters = filters("pm", many(65, func(i int) string { return fmt.Sprint(i) }))
@@ -151,8 +157,14 @@ func TestRequestValidation(t *testing.T) {
 		call  func() error
 		field string
 	}{
-		{"get id", func() error { _, err := e.client.GetSubscription(ctx, &hookwirev1.GetSubscriptionRequest{}); return err }, "id"},
-		{"delete id", func() error { _, err := e.client.DeleteSubscription(ctx, &hookwirev1.DeleteSubscriptionRequest{}); return err }, "id"},
+		{"get id", func() error {
+			_, err := e.client.GetSubscription(ctx, &hookwirev1.GetSubscriptionRequest{})
+			return err
+		}, "id"},
+		{"delete id", func() error {
+			_, err := e.client.DeleteSubscription(ctx, &hookwirev1.DeleteSubscriptionRequest{})
+			return err
+		}, "id"},
 		{"list scope", func() error {
 			_, err := e.client.ListSubscriptions(ctx, &hookwirev1.ListSubscriptionsRequest{Scope: "a//b"})
 			return err

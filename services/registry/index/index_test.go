@@ -33,7 +33,7 @@ func TestPageOrderAndFilter(t *testing.T) {
 		{"", 2, all, "[sub_a sub_b]", true},
 		{"sub_b", 2, all, "[sub_c sub_d]", false},
 		{"sub_bb", 1, all, "[sub_c]", true},
-		{"", 10, func(r *subscription.Record) bool { return r.Scope == "a" }, "[sub_a sub_c]", false},
+		{"", 10, func(r *subscription.Record) bool { return r.Scope == "a" }, "[sub_c sub_d]", false},
 	}
 	for _, tt := range tests {
 		got, more := x.Page(tt.after, tt.limit, tt.keep)
