@@ -45,6 +45,7 @@ type harness struct {
 	cfg    Config
 	rcv    *receiver
 	events jetstream.Stream
+	last   *instance // the dispatcher started last
 }
 
 func newHarness(t *testing.T, eventsDupWindow time.Duration) *harness {
@@ -109,6 +110,7 @@ func (h *harness) start() *instance {
 	in := &instance{svc: svc, nc: nc, rdb: rdb, cancel: cancel, done: make(chan error, 1)}
 	go func() { in.done <- svc.Run(ctx) }()
 	h.t.Cleanup(in.crash)
+	h.last = in
 	select {
 	case <-svc.Ready():
 	case err := <-in.done:
