@@ -109,6 +109,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		s.devAuth = true
 		s.log.Warn("no HOOKWIRE_TOKENS_FILE: every caller is let in unauthenticated (dev mode)")
 	}
+	s.log.Warn("DEV MODE: http:// subscription URLs and loopback endpoints are accepted")
 	rules := auth.Rules{}
 	for _, svc := range s.services {
 		for m, p := range svc.AuthRules() {
@@ -155,7 +156,9 @@ func (s *Stack) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer stopServices()
-		return s.grpc.Run(gctx)
+		err := s.grpc.Run(gctx)
+		s.log.Info("hookwire dev: gRPC server stopped, stopping services")
+		return err
 	})
 	g.Go(func() error { return s.http.Run(gctx) })
 	for _, svc := range s.services {
@@ -166,7 +169,9 @@ func (s *Stack) Run(ctx context.Context) error {
 			return nil
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	s.log.Info("hookwire dev: services stopped, stopping NATS and Redis")
+	return err
 }
 
 // close stops NATS and Redis; it is safe on a partly started stack.
