@@ -30,6 +30,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/dispatcher/clock"
 	"github.com/hookwire/hookwire/services/dispatcher/dedup"
+	"github.com/hookwire/hookwire/services/dispatcher/deliveryapi"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 	"github.com/hookwire/hookwire/services/dispatcher/fanout"
 	"github.com/hookwire/hookwire/services/dispatcher/match"
@@ -68,6 +69,7 @@ type Service struct {
 	sender   *deliver.Client
 	fanCons  jetstream.Consumer
 	delCons  jetstream.Consumer
+	api      *deliveryapi.Server
 	ready    chan struct{}
 }
 
@@ -116,6 +118,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		Suspender: suspender{store: s.store, index: s.index, clock: s.clock, log: s.log},
 		Wake:      s.releaser.Wake,
 	}, worker.Options{Timeout: cfg.DeliveryTimeout, Jitter: cfg.RetryJitter})
+	s.api = deliveryapi.New(deliveryapi.Deps{
+		Log: s.dlog, Subscriptions: s.store, Events: s.events, Enqueuer: s.queue,
+		Clock: s.clock.Now, Logger: s.log,
+	})
 	return s, nil
 }
 
@@ -155,8 +161,8 @@ func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
 	return nil
 }
 
-// Register registers the gRPC services (DeliveryService).
-func (s *Service) Register(g grpc.ServiceRegistrar) {}
+// Register registers the gRPC DeliveryService (package deliveryapi).
+func (s *Service) Register(g grpc.ServiceRegistrar) { s.api.Register(g) }
 
-// AuthRules maps each gRPC method to the permission it requires.
-func (s *Service) AuthRules() auth.Rules { return auth.Rules{} }
+// AuthRules maps each DeliveryService method to the permission it requires.
+func (s *Service) AuthRules() auth.Rules { return deliveryapi.AuthRules() }
