@@ -176,6 +176,19 @@ func TestEndToEndCreatePublishDeliver(t *testing.T) {
 	if !strings.Contains(detail, "204") || !strings.Contains(detail, "scheduled") {
 		t.Fatalf("deliveries get:\n%s", detail)
 	}
+
+	var redelivered hookwirev1.RedeliverResponse
+	d.hwJSON(t, &redelivered, "deliveries", "redeliver", del.GetId())
+	testkit.Eventually(t, 30*time.Second, func() bool { return len(rec.all()) >= 2 }, "redelivery reaches the receiver")
+	if again := rec.all()[1]; again.header.Get("webhook-id") != del.GetId() {
+		t.Fatalf("redelivery webhook-id %q, want %q", again.header.Get("webhook-id"), del.GetId())
+	}
+	var replay hookwirev1.ReplayResponse
+	d.hwJSON(t, &replay, "deliveries", "replay", "--subscription", subID, "--since", "1h", "--include-delivered")
+	if replay.GetEventsMatched() != 1 {
+		t.Fatalf("replay = %v, want 1 event matched", &replay)
+	}
+
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get("http://" + d.httpAddr + path)
 		if err != nil || resp.StatusCode != http.StatusOK {
