@@ -132,3 +132,18 @@ func mustSecret(t *testing.T) string {
 	}
 	return s
 }
+
+func TestMalformedEventMessageReachesNobody(t *testing.T) {
+	h := newHarness(t, 2*time.Minute)
+	h.subscribe(subscription.Record{ID: "all", EventTypes: []string{"*"}})
+	h.start()
+	if _, err := h.js.Publish(h.ctx, bus.EventsSubjectPrefix+"ach.returned", []byte(`{"id":"no-headers"}`)); err != nil {
+		t.Fatal(err)
+	}
+	h.publish("evt-good", "ach.returned", "acquirers/1", nil)
+	testkitEventuallyCount(t, h, "all", 1)
+	h.waitQuiet()
+	if n := h.rcv.count("all"); n != 1 {
+		t.Fatalf("subscriber received %d requests, want only the well-formed event", n)
+	}
+}

@@ -1,0 +1,83 @@
+package dispatcher
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	key := strings.Repeat("ab", 32)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string // substrings of the joined error
+		check   func(t *testing.T, c Config)
+	}{
+		{
+			name: "defaults in dev",
+			env:  map[string]string{"HOOKWIRE_DEV": "true"},
+			check: func(t *testing.T, c Config) {
+				if c.GRPCAddr != ":50053" || c.DeliveryWorkers != 256 || c.DedupTTL != 72*time.Hour ||
+					c.DeliveryTimeout != 10*time.Second || c.RetryPollInterval != 100*time.Millisecond {
+					t.Fatalf("defaults = %+v", c)
+				}
+			},
+		},
+		{
+			name: "everything set",
+			env: map[string]string{
+				"HOOKWIRE_MASTER_KEY": key, "HOOKWIRE_TOKENS_FILE": "/t", "HOOKWIRE_DELIVERY_WORKERS": "32",
+				"HOOKWIRE_ACK_WAIT": "90s", "HOOKWIRE_RETRY_JITTER": "0", "HOOKWIRE_ALLOW_CIDRS": "10.0.0.0/8, 127.0.0.0/8",
+				"HOOKWIRE_HTTPS_ONLY": "true", "HOOKWIRE_DELIVERY_TIMEOUT": "30s",
+			},
+			check: func(t *testing.T, c Config) {
+				if c.DeliveryWorkers != 32 || c.AckWait != 90*time.Second || c.RetryJitter != 0 ||
+					len(c.AllowCIDRs) != 2 || !c.HTTPSOnly || c.DeliveryTimeout != 30*time.Second {
+					t.Fatalf("config = %+v", c)
+				}
+			},
+		},
+		{
+			name:    "production without key or tokens",
+			env:     map[string]string{},
+			wantErr: []string{"HOOKWIRE_MASTER_KEY is required", "HOOKWIRE_TOKENS_FILE is required"},
+		},
+		{
+			name:    "unparsable values",
+			env:     map[string]string{"HOOKWIRE_DEV": "true", "HOOKWIRE_DEDUP_TTL": "soon", "HOOKWIRE_ALLOW_CIDRS": "nope"},
+			wantErr: []string{"HOOKWIRE_DEDUP_TTL", "HOOKWIRE_ALLOW_CIDRS"},
+		},
+		{
+			name:    "ack wait not above the timeout, bad jitter",
+			env:     map[string]string{"HOOKWIRE_DEV": "true", "HOOKWIRE_ACK_WAIT": "5s", "HOOKWIRE_RETRY_JITTER": "2"},
+			wantErr: []string{"HOOKWIRE_ACK_WAIT 5s: must exceed", "HOOKWIRE_RETRY_JITTER 2"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"HOOKWIRE_DEV", "HOOKWIRE_MASTER_KEY", "HOOKWIRE_TOKENS_FILE"} {
+				t.Setenv(k, "")
+			}
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			c, err := ConfigFromEnv()
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("ConfigFromEnv: %v", err)
+				}
+				tt.check(t, c)
+				return
+			}
+			if err == nil {
+				t.Fatal("ConfigFromEnv accepted a bad environment")
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
