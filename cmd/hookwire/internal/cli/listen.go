@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,6 +49,11 @@ func (a *app) listen(ctx context.Context, o listenOptions) error {
 	if o.port < 0 || o.port > 65535 {
 		return usagef("--port %d: want 0-65535", o.port)
 	}
+	if o.forward != "" {
+		if u, err := neturl.Parse(o.forward); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--forward %q: want an absolute http(s) URL", o.forward)
+		}
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(o.port)))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", o.port, err)
@@ -73,7 +80,7 @@ func (a *app) listen(ctx context.Context, o listenOptions) error {
 	defer a.deleteListenSubscription(id)
 
 	r := &receiver{secret: created.GetSigningSecret(), forward: o.forward, out: a.stdout, now: time.Now}
-	a.printf("Ready! Receiving %v at %s through subscription %s\n", o.eventTypes, url, id)
+	a.printf("Ready! Receiving %s at %s through subscription %s\n", strings.Join(o.eventTypes, ", "), url, id)
 	a.printf("Signing secret for this session: %s\n", r.secret)
 	if o.forward != "" {
 		a.printf("Forwarding every delivery to %s\n", o.forward)

@@ -199,6 +199,9 @@ func TestExitCodes(t *testing.T) {
 		{args: []string{"events", "publish"}, want: exitUsage},
 		{args: []string{"events", "publish", "--type", "a.b", "--data", "[1]"}, want: exitUsage},
 		{args: []string{"-o", "yaml", "subscriptions", "list"}, want: exitUsage},
+		{args: []string{"listen", "--forward", "ftp://example.com"}, want: exitUsage},
+		{args: []string{"listen", "--port", "70000"}, want: exitUsage},
+		{args: []string{"deliveries", "replay", "--subscription", "sub_1"}, want: exitUsage},
 		{args: []string{"--addr", "127.0.0.1:1", "--timeout", "2s", "subscriptions", "get", "sub_1"}, want: exitError},
 	}
 	for _, tt := range tests {

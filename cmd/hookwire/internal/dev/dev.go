@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 
@@ -22,24 +21,6 @@ import (
 	"github.com/hookwire/hookwire/pkg/auth"
 	"github.com/hookwire/hookwire/pkg/grpcserver"
 )
-
-// Options configure a dev stack. Addresses may use port 0; the Stack
-// reports what was bound.
-type Options struct {
-	GRPCAddr string // default 127.0.0.1:50051
-	HTTPAddr string // default 127.0.0.1:8081
-	DataDir  string // default ./.hookwire; NATS store and master key live here
-	// RedisURL points at a real Redis; empty runs an embedded miniredis.
-	RedisURL string
-	// TokensFile enables token auth; empty lets every caller in (auth.Dev).
-	TokensFile string
-	// MasterKey (hex or base64 of 32 bytes) seals secrets at rest; empty
-	// uses DataDir/master.key, created on first run.
-	MasterKey string
-	// Metrics, when set, is served at /metrics on the HTTP port.
-	Metrics http.Handler
-	Logger  *slog.Logger
-}
 
 // service is what the stack needs from each Hookwire service.
 type service interface {
@@ -126,25 +107,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func (o Options) withDefaults() Options {
-	if o.GRPCAddr == "" {
-		o.GRPCAddr = "127.0.0.1:50051"
-	}
-	if o.HTTPAddr == "" {
-		o.HTTPAddr = "127.0.0.1:8081"
-	}
-	if o.DataDir == "" {
-		o.DataDir = ".hookwire"
-	}
-	if abs, err := filepath.Abs(o.DataDir); err == nil {
-		o.DataDir = abs
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return o
 }
 
 // Run serves until ctx ends, then shuts down in order: the gRPC server
