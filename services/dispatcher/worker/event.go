@@ -25,6 +25,17 @@ type stored struct {
 // event reads t's event by sequence and checks it is the one the task
 // names (a purged and reused sequence must never deliver another body).
 func (w *Worker) event(ctx context.Context, t task.Task) (stored, error) {
+	ev, err := w.cache.get(ctx, t.EventSeq, func(ctx context.Context) (stored, error) {
+		return w.readEvent(ctx, t)
+	})
+	if err == nil && ev.meta.ID != t.EventID {
+		return stored{}, fmt.Errorf("%w (sequence %d holds another event)", errEventGone, t.EventSeq)
+	}
+	return ev, err
+}
+
+// readEvent reads the event at t.EventSeq from EVENTS.
+func (w *Worker) readEvent(ctx context.Context, t task.Task) (stored, error) {
 	m, err := w.d.Events.GetMsg(ctx, t.EventSeq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return stored{}, fmt.Errorf("%w (sequence %d)", errEventGone, t.EventSeq)
@@ -33,7 +44,7 @@ func (w *Worker) event(ctx context.Context, t task.Task) (stored, error) {
 		return stored{}, fmt.Errorf("read event %s at %d: %w", t.EventID, t.EventSeq, err)
 	}
 	meta, err := bus.ReadMeta(m.Header)
-	if err != nil || meta.ID != t.EventID {
+	if err != nil {
 		return stored{}, fmt.Errorf("%w (sequence %d holds another message)", errEventGone, t.EventSeq)
 	}
 	return stored{meta: meta, body: m.Data, traceparent: m.Header.Get("traceparent")}, nil

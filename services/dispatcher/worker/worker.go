@@ -88,12 +88,16 @@ type Options struct {
 	// ErrorDelay is how long a task waits after an infrastructure error
 	// (Redis, NATS) before it is tried again.
 	ErrorDelay time.Duration
+	// CacheBytes bounds the event bodies kept for the tasks of one fan-out
+	// (default 32 MiB).
+	CacheBytes int
 }
 
 // Worker handles delivery tasks; it is safe for concurrent use.
 type Worker struct {
-	d    Deps
-	opts Options
+	d     Deps
+	opts  Options
+	cache *eventCache
 }
 
 // New returns a Worker.
@@ -104,7 +108,10 @@ func New(d Deps, opts Options) *Worker {
 	if opts.ErrorDelay <= 0 {
 		opts.ErrorDelay = time.Second
 	}
-	return &Worker{d: d, opts: opts}
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = 32 << 20
+	}
+	return &Worker{d: d, opts: opts, cache: newEventCache(opts.CacheBytes)}
 }
 
 func (w *Worker) jitter(d time.Duration) time.Duration {
