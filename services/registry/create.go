@@ -80,7 +80,7 @@ func (s *Service) createSubscription(ctx context.Context, req *hookwirev1.Create
 		return resp, nil
 	}
 	// A concurrent call with the same request id won: undo ours, answer theirs.
-	if err := s.store.Delete(ctx, resp.GetSubscription().GetId(), rev); err != nil && !errors.Is(err, subscription.ErrNotFound) {
+	if err := s.remove(ctx, resp.GetSubscription().GetId(), rev); err != nil && !errors.Is(err, subscription.ErrNotFound) {
 		return nil, fmt.Errorf("undo duplicate create: %w", err)
 	}
 	prev := &hookwirev1.CreateSubscriptionResponse{}

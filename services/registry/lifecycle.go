@@ -34,6 +34,11 @@ func (s *Service) deleteSubscription(ctx context.Context, id string, rev uint64)
 	if _, _, err := s.load(ctx, id); err != nil {
 		return err
 	}
+	return s.remove(ctx, id, rev)
+}
+
+// remove deletes the record and notes the write for read-your-writes.
+func (s *Service) remove(ctx context.Context, id string, rev uint64) error {
 	if err := s.store.Delete(ctx, id, rev); err != nil {
 		return err
 	}
