@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -33,7 +34,7 @@ var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 // harness is one test's infrastructure: JetStream, redis-server, a fake
 // clock, a receiver, and the subscription bucket written directly.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	nats   *testkit.NATS
 	redis  *testkit.Redis
@@ -48,7 +49,7 @@ type harness struct {
 	last   *instance // the dispatcher started last
 }
 
-func newHarness(t *testing.T, eventsDupWindow time.Duration) *harness {
+func newHarness(t testing.TB, eventsDupWindow time.Duration) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -191,6 +192,17 @@ func (h *harness) publish(id, typ, scope string, attrs map[string]string) *jetst
 	return ack
 }
 
+// message is an ach.returned event with a ~1 KiB body.
+func (h *harness) message(id string) *nats.Msg {
+	h.t.Helper()
+	data := fmt.Sprintf(`{"pad":%q}`, strings.Repeat("x", 1000))
+	m, err := bus.Message(bus.Event{ID: id, Type: "ach.returned", Scope: "acquirers/1", OccurredAt: t0, Data: []byte(data)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return m
+}
+
 // waitQuiet waits until both consumers have nothing pending or unacked:
 // every event is fanned out and every task settled.
 func (h *harness) waitQuiet() {
@@ -227,7 +239,7 @@ type receiver struct {
 	respond func(path string, n int) int
 }
 
-func newReceiver(t *testing.T, c *clock.Fake) *receiver {
+func newReceiver(t testing.TB, c *clock.Fake) *receiver {
 	r := &receiver{clock: c, got: map[string][]received{}, respond: func(string, int) int { return http.StatusOK }}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)

@@ -62,7 +62,7 @@ func TestEventReachesExactlyTheMatchingSubscriptions(t *testing.T) {
 	}
 }
 
-func testkitEventuallyCount(t *testing.T, h *harness, path string, n int) {
+func testkitEventuallyCount(t testing.TB, h *harness, path string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for h.rcv.count(path) < n {
