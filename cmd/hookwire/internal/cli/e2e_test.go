@@ -31,13 +31,16 @@ type devStack struct {
 // startDev runs the dev stack over dataDir until stop (or the test's end).
 func startDev(t *testing.T, dataDir string) *devStack {
 	t.Helper()
+	return startDevWith(t, dev.Options{DataDir: dataDir})
+}
+
+// startDevWith runs the dev stack with o on free ports.
+func startDevWith(t *testing.T, o dev.Options) *devStack {
+	t.Helper()
+	o.GRPCAddr, o.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := dev.Start(ctx, dev.Options{
-		GRPCAddr: "127.0.0.1:0",
-		HTTPAddr: "127.0.0.1:0",
-		DataDir:  dataDir,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	st, err := dev.Start(ctx, o)
 	if err != nil {
 		cancel()
 		t.Fatalf("dev.Start: %v", err)
