@@ -11,7 +11,7 @@ import (
 func printBanner(w io.Writer, st *dev.Stack) {
 	redis := st.RedisURL() + " (external)"
 	if st.RedisEmbedded() {
-		redis = st.RedisURL() + " (embedded, in memory)"
+		redis = st.RedisURL() + " (embedded; saved to the data dir on exit)"
 	}
 	authText := "none: every caller is let in (set HOOKWIRE_TOKENS_FILE to require tokens)"
 	if !st.DevAuth() {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -51,7 +52,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s := &Stack{opts: o, log: o.Logger}
 	defer func() {
 		if err != nil {
-			s.close()
+			_ = s.close()
 		}
 	}()
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
@@ -75,7 +76,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if s.redis, err = openRedis(ctx, o.RedisURL); err != nil {
+	if s.redis, err = openRedis(ctx, o.RedisURL, filepath.Join(o.DataDir, redisSnapshotFile)); err != nil {
 		return nil, err
 	}
 	if err := s.buildServices(ctx, js, key); err != nil {
@@ -112,7 +113,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 // Run serves until ctx ends, then shuts down in order: the gRPC server
 // drains in-flight calls, then the services stop, then NATS and Redis.
 func (s *Stack) Run(ctx context.Context) error {
-	defer s.close()
 	svcCtx, stopServices := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServices()
 	g, gctx := errgroup.WithContext(ctx)
@@ -133,19 +133,21 @@ func (s *Stack) Run(ctx context.Context) error {
 	}
 	err := g.Wait()
 	s.log.Info("hookwire dev: services stopped, stopping NATS and Redis")
-	return err
+	return errors.Join(err, s.close())
 }
 
-// close stops NATS and Redis; it is safe on a partly started stack.
-func (s *Stack) close() {
+// close stops NATS and Redis (saving the embedded Redis's data); it is
+// safe on a partly started stack.
+func (s *Stack) close() error {
 	if s.nc != nil {
-		_ = s.nc.Drain()
+		_ = s.nc.FlushTimeout(2 * time.Second)
 		s.nc.Close()
 	}
 	if s.nats != nil {
 		stopNATS(s.nats)
 	}
 	if s.redis != nil {
-		s.redis.close()
+		return s.redis.close()
 	}
+	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -75,4 +77,34 @@ func TestStartFailsCleanlyWhenPortTaken(t *testing.T) {
 	if err := st.Run(runCtx); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+}
+
+// The embedded Redis's data (the dispatcher's retry schedule) survives a
+// clean restart over the same data dir.
+func TestEmbeddedRedisSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := func(fn func(st *Stack)) {
+		st, err := Start(ctx, Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DataDir: dir, Logger: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(st)
+		runCtx, stop := context.WithCancel(ctx)
+		stop()
+		if err := st.Run(runCtx); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	}
+	run(func(st *Stack) {
+		if err := st.redis.Client.ZAdd(ctx, "restart-test", redis.Z{Score: 42, Member: "m"}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	run(func(st *Stack) {
+		if got := st.redis.Client.ZScore(ctx, "restart-test", "m").Val(); got != 42 {
+			t.Fatalf("after restart score = %v, want 42", got)
+		}
+	})
 }

@@ -12,7 +12,7 @@ import (
 type Options struct {
 	GRPCAddr string // default 127.0.0.1:50051
 	HTTPAddr string // default 127.0.0.1:8081
-	DataDir  string // default ./.hookwire; NATS store and master key live here
+	DataDir  string // default ./.hookwire: NATS store, master key, embedded Redis snapshot
 	// RedisURL points at a real Redis; empty runs an embedded miniredis.
 	RedisURL string
 	// TokensFile enables token auth; empty lets every caller in (auth.Dev).

@@ -14,28 +14,33 @@ type redisStore struct {
 	Client   *redis.Client
 	URL      string
 	embedded *miniredis.Miniredis
+	snapshot string // where the embedded data is saved on close
 }
 
-// openRedis connects to url, or starts miniredis when url is empty.
-// miniredis keeps its data in memory only: dedup keys and rate-limit state
-// start empty after a restart (JetStream data does not).
-func openRedis(ctx context.Context, url string) (*redisStore, error) {
+// openRedis connects to url, or, when url is empty, starts miniredis on a
+// free loopback port with key expiry following the wall clock (as in a real
+// Redis) and the data of the last run restored from snapshot.
+func openRedis(ctx context.Context, url, snapshot string) (*redisStore, error) {
 	r := &redisStore{URL: url}
 	if url == "" {
 		m := miniredis.NewMiniRedis()
+		m.ClockTTL(true)
+		if _, err := loadRedis(m, snapshot); err != nil {
+			return nil, err
+		}
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("embedded redis: %w", err)
 		}
-		r.embedded, r.URL = m, "redis://"+m.Addr()
+		r.embedded, r.URL, r.snapshot = m, "redis://"+m.Addr(), snapshot
 	}
 	opts, err := redis.ParseURL(r.URL)
 	if err != nil {
-		r.close()
+		_ = r.close()
 		return nil, fmt.Errorf("HOOKWIRE_REDIS_URL: %w", err)
 	}
 	r.Client = redis.NewClient(opts)
 	if err := r.Client.Ping(ctx).Err(); err != nil {
-		r.close()
+		_ = r.close()
 		return nil, fmt.Errorf("ping redis %s: %w", opts.Addr, err)
 	}
 	return r, nil
@@ -44,11 +49,17 @@ func openRedis(ctx context.Context, url string) (*redisStore, error) {
 // Embedded reports whether the store is the in-process miniredis.
 func (r *redisStore) Embedded() bool { return r.embedded != nil }
 
-func (r *redisStore) close() {
+// close disconnects and, for the embedded server, saves its data and stops it.
+func (r *redisStore) close() error {
 	if r.Client != nil {
 		_ = r.Client.Close()
 	}
-	if r.embedded != nil {
-		r.embedded.Close()
+	if r.embedded == nil {
+		return nil
 	}
+	r.embedded.Close()
+	if r.snapshot == "" {
+		return nil
+	}
+	return saveRedis(r.embedded, r.snapshot)
 }
