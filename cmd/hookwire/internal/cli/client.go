@@ -52,6 +52,14 @@ func (a *app) registry() (hookwirev1.RegistryServiceClient, error) {
 	return hookwirev1.NewRegistryServiceClient(conn), nil
 }
 
+func (a *app) delivery() (hookwirev1.DeliveryServiceClient, error) {
+	conn, err := a.dial()
+	if err != nil {
+		return nil, err
+	}
+	return hookwirev1.NewDeliveryServiceClient(conn), nil
+}
+
 // publisher returns an ingest client that retries a publish the server
 // answered Unavailable (safe: ingest dedups by event_id).
 func (a *app) publisher(ctx context.Context) (*publisher.Client, error) {
@@ -67,14 +75,6 @@ func (a *app) publisher(ctx context.Context) (*publisher.Client, error) {
 		return nil, usagef("--addr %q: %v", a.addr, err)
 	}
 	return c, nil
-}
-
-func (a *app) delivery() (hookwirev1.DeliveryServiceClient, error) {
-	conn, err := a.dial()
-	if err != nil {
-		return nil, err
-	}
-	return hookwirev1.NewDeliveryServiceClient(conn), nil
 }
 
 // callCtx returns the context of one API call: the --timeout deadline and
