@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookwire/hookwire/pkg/seal"
 )
 
 // Config is the registry's configuration, read once from the environment by
@@ -132,7 +134,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("HOOKWIRE_MASTER_KEY is required (set HOOKWIRE_DEV=true for a development key)"))
 	}
 	if c.MasterKey != "" {
-		if _, err := parseMasterKey(c.MasterKey); err != nil {
+		if _, err := seal.ParseKey(c.MasterKey); err != nil {
 			errs = append(errs, fmt.Errorf("HOOKWIRE_MASTER_KEY: %w", err))
 		}
 	}

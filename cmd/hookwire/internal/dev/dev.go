@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/seal"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
@@ -58,13 +60,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	key, err := loadMasterKey(o.DataDir, o.MasterKey)
+	key, origin, err := seal.ResolveKey(o.MasterKey, true, o.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	if o.MasterKey == "" {
+	if origin == seal.DevKeyFile {
 		s.log.Warn("DEV MODE: secrets are sealed with the key file in the data dir, not for production",
-			"key_file", filepath.Join(o.DataDir, masterKeyFile))
+			"key_file", filepath.Join(o.DataDir, seal.KeyFileName))
 	}
 	if s.nats, err = startNATS(o.DataDir); err != nil {
 		return nil, err
