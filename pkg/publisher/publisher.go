@@ -11,6 +11,10 @@
 // its unanswered events re-sent. Re-sending is safe because ingest dedups by
 // event_id (a re-sent event that had in fact been stored answers with
 // Duplicate set).
+//
+// Calls are traced with the OpenTelemetry gRPC client stats handler over the
+// global providers (a no-op until the process sets them up), so the trace
+// context of ctx reaches ingest and the event's delivery spans join it.
 package publisher
 
 import (
@@ -18,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
@@ -52,6 +57,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	}
 	dialOpts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(o.creds),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			return invoker(withMD(ctx, md), method, req, reply, cc, opts...)
 		}),
