@@ -37,8 +37,10 @@ type Record struct {
 	SecretCreatedAt time.Time `json:"secret_created_at"`
 	EncryptionKey   string    `json:"encryption_key,omitempty"` // sealed 32 bytes
 
-	// RetryDelays are the waits before each retry; nil means DefaultRetryDelays.
-	RetryDelays []time.Duration `json:"retry_delays,omitempty"`
+	// RetryDelays are the waits before each retry; nil means
+	// DefaultRetryDelays, empty (not nil) means a single attempt. omitzero
+	// keeps that difference through JSON, where omitempty would lose it.
+	RetryDelays []time.Duration `json:"retry_delays,omitzero"`
 	RateLimit   *RateLimit      `json:"rate_limit,omitempty"`
 	MaxInFlight int             `json:"max_in_flight,omitempty"`
 	Timeout     time.Duration   `json:"timeout,omitempty"`

@@ -148,7 +148,9 @@ func Decode(b []byte) (Record, error) {
 	return rec, nil
 }
 
+// isWrongRevision recognises a failed compare-and-set. Replicated (R>1)
+// buckets report it with another error code than single-replica ones;
+// jetstream maps both to ErrKeyRevisionMismatch.
 func isWrongRevision(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists)
 }
