@@ -220,10 +220,14 @@ type wrappedStream struct {
 func (w *wrappedStream) Context() context.Context { return w.ctx }
 
 // CheckScope returns PermissionDenied unless the caller in ctx covers s.
-// Without a principal in ctx (internal call) everything is allowed.
+// It fails closed: a context without a principal (a handler reached without
+// the interceptors) is denied; internal callers use WithPrincipal(ctx, Root(...)).
 func CheckScope(ctx context.Context, s string) error {
 	p, ok := FromContext(ctx)
-	if !ok || p.Covers(s) {
+	if !ok {
+		return status.Error(codes.PermissionDenied, "no authenticated caller")
+	}
+	if p.Covers(s) {
 		return nil
 	}
 	return status.Errorf(codes.PermissionDenied, "token %q is bound to scope %q and may not act on scope %q", p.Name, p.Scope, s)

@@ -60,3 +60,12 @@ func TestAuthorize(t *testing.T) {
 		t.Error("Parse accepted a bad file")
 	}
 }
+
+func TestCheckScopeFailsClosed(t *testing.T) {
+	if err := CheckScope(context.Background(), "acquirers/1"); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("CheckScope without a principal = %v, want PermissionDenied", err)
+	}
+	if err := CheckScope(WithPrincipal(context.Background(), Root("internal")), "acquirers/1"); err != nil {
+		t.Fatalf("CheckScope as root = %v", err)
+	}
+}
