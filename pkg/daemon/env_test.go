@@ -2,9 +2,6 @@ package daemon
 
 import (
 	"log/slog"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -53,28 +50,11 @@ func TestIsHealthcheck(t *testing.T) {
 
 // EnvVars lists exactly the HOOKWIRE_* names the package's code mentions.
 func TestEnvVarsComplete(t *testing.T) {
-	files, err := filepath.Glob("*.go")
+	found, err := EnvNamesIn(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lit := regexp.MustCompile(`"(HOOKWIRE_[A-Z0-9_]+)"`)
-	var found []string
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range lit.FindAllStringSubmatch(string(b), -1) {
-			found = append(found, m[1])
-		}
-	}
-	slices.Sort(found)
-	found = slices.Compact(found)
-	want := slices.Sorted(slices.Values(EnvVars()))
-	if !slices.Equal(found, want) {
+	if want := slices.Sorted(slices.Values(EnvVars())); !slices.Equal(found, want) {
 		t.Fatalf("HOOKWIRE_* literals in the code %v, EnvVars() %v", found, want)
 	}
 }

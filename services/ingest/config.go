@@ -68,6 +68,16 @@ func DefaultConfig() Config {
 	}
 }
 
+// EnvVars lists every HOOKWIRE_* variable ConfigFromEnv reads (the process
+// itself also reads daemon.EnvVars).
+func EnvVars() []string {
+	return []string{
+		"HOOKWIRE_GRPC_ADDR", "HOOKWIRE_NATS_URL", "HOOKWIRE_TOKENS_FILE", "HOOKWIRE_DEV",
+		"HOOKWIRE_STREAM_REPLICAS", "HOOKWIRE_EVENTS_DUPLICATE_WINDOW", "HOOKWIRE_EVENTS_MAX_AGE",
+		"HOOKWIRE_MAX_EVENT_BYTES", "HOOKWIRE_PUBLISH_MAX_PENDING", "HOOKWIRE_PUBLISH_ACK_TIMEOUT",
+	}
+}
+
 // ConfigFromEnv reads the environment over the defaults and validates.
 func ConfigFromEnv() (Config, error) {
 	c := DefaultConfig()

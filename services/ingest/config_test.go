@@ -1,10 +1,13 @@
 package ingest_test
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hookwire/hookwire/pkg/daemon"
 	"github.com/hookwire/hookwire/services/ingest"
 )
 
@@ -48,6 +51,43 @@ func TestConfigFromEnv(t *testing.T) {
 			}
 			if err != nil || !tt.check(c) {
 				t.Fatalf("%+v, %v", c, err)
+			}
+		})
+	}
+}
+
+// EnvVars is exactly what ConfigFromEnv reads: it lists every HOOKWIRE_*
+// name the code mentions, and setting each listed variable changes the
+// configuration.
+func TestEnvVars(t *testing.T) {
+	found, err := daemon.EnvNamesIn(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if listed := slices.Sorted(slices.Values(ingest.EnvVars())); !slices.Equal(found, listed) {
+		t.Fatalf("HOOKWIRE_* names in the code %v, EnvVars() %v", found, listed)
+	}
+	samples := map[string]string{
+		"HOOKWIRE_GRPC_ADDR": ":9999", "HOOKWIRE_NATS_URL": "nats://nats:4222", "HOOKWIRE_TOKENS_FILE": "/other",
+		"HOOKWIRE_DEV": "true", "HOOKWIRE_STREAM_REPLICAS": "3", "HOOKWIRE_EVENTS_DUPLICATE_WINDOW": "3m",
+		"HOOKWIRE_EVENTS_MAX_AGE": "24h", "HOOKWIRE_MAX_EVENT_BYTES": "1000", "HOOKWIRE_PUBLISH_MAX_PENDING": "7",
+		"HOOKWIRE_PUBLISH_ACK_TIMEOUT": "3s",
+	}
+	t.Setenv("HOOKWIRE_TOKENS_FILE", "/base")
+	base, err := ingest.ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range ingest.EnvVars() {
+		t.Run(name, func(t *testing.T) {
+			v, ok := samples[name]
+			if !ok {
+				t.Fatalf("no sample value for %s", name)
+			}
+			t.Setenv(name, v)
+			c, err := ingest.ConfigFromEnv()
+			if err != nil || reflect.DeepEqual(c, base) {
+				t.Fatalf("%s=%s: config unchanged or invalid (%v)", name, v, err)
 			}
 		})
 	}

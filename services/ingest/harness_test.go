@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -39,8 +40,9 @@ type env struct {
 }
 
 type envOpts struct {
-	noRun bool // do not run the service (catalog never loads)
-	cfg   func(*ingest.Config)
+	noRun  bool // do not run the service (catalog never loads)
+	cfg    func(*ingest.Config)
+	logger *slog.Logger // default: discard
 }
 
 func startEnv(t testing.TB, o envOpts) *env {
@@ -57,7 +59,11 @@ func startEnv(t testing.TB, o envOpts) *env {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := ingest.New(ctx, cfg, ingest.Deps{JS: js, Logger: slog.New(slog.DiscardHandler)})
+	logger := o.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	svc, err := ingest.New(ctx, cfg, ingest.Deps{JS: js, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +82,7 @@ func startEnv(t testing.TB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := grpcserver.New(cfg.GRPCAddr, grpcserver.Interceptors(authn, svc.AuthRules())...)
+	srv, err := grpcserver.New(cfg.GRPCAddr, grpcserver.Interceptors(authn, svc.AuthRules(), grpc.StatsHandler(otelgrpc.NewServerHandler()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +105,7 @@ func startEnv(t testing.TB, o envOpts) *env {
 			<-done
 		}
 	})
-	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,7 @@ type Service struct {
 	check validator
 	log   *slog.Logger
 	now   func() time.Time
+	obs   *observer
 }
 
 // New ensures the EVENTS stream and the catalog bucket exist and returns
@@ -72,7 +73,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	obs, err := newObserver()
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{
+		obs:   obs,
 		cfg:   cfg,
 		js:    js,
 		cat:   cat,

@@ -17,6 +17,7 @@ type publishStream = grpc.BidiStreamingServer[hookwirev1.PublishStreamRequest, h
 type pending struct {
 	resp *hookwirev1.PublishStreamResponse
 	ack  jetstream.PubAckFuture
+	pub  publishing
 }
 
 // PublishStream is the high-throughput path. The handler goroutine reads
@@ -50,20 +51,24 @@ func (s *Service) receive(st publishStream, queue chan<- pending) error {
 			return err
 		}
 		resp := &hookwirev1.PublishStreamResponse{ClientSequence: req.GetClientSequence(), EventId: req.GetEvent().GetEventId()}
-		m, err := s.admit(ctx, req.GetEvent())
+		p := s.obs.start(ctx, req.GetEvent())
+		m, err := s.admit(p.ctx, req.GetEvent())
 		if err != nil {
+			p.end(outcomeOf(err), err)
 			resp.Error = toPublishError(err)
 			queue <- pending{resp: resp}
 			continue
 		}
 		fut, err := s.js.PublishMsgAsync(m, jetstream.WithStallWait(s.cfg.AckTimeout))
 		if err != nil {
-			s.log.WarnContext(ctx, "event not stored", "event_id", resp.EventId, "error", err)
-			resp.Error = toPublishError(storeErr(resp.EventId, err))
+			err = storeErr(resp.EventId, err)
+			s.log.WarnContext(p.ctx, "event not stored", "event_id", resp.EventId, "error", err)
+			p.end(outcomeFailed, err)
+			resp.Error = toPublishError(err)
 			queue <- pending{resp: resp}
 			continue
 		}
-		queue <- pending{resp: resp, ack: fut}
+		queue <- pending{resp: resp, ack: fut, pub: p}
 	}
 }
 
@@ -77,9 +82,12 @@ func (s *Service) answer(st publishStream, queue <-chan pending) error {
 			select {
 			case ack := <-p.ack.Ok():
 				p.resp.Duplicate, p.resp.Sequence = ack.Duplicate, ack.Sequence
+				p.pub.end(ackOutcome(ack), nil)
 			case err := <-p.ack.Err():
-				s.log.Warn("event not stored", "event_id", p.resp.EventId, "error", err)
-				p.resp.Error = toPublishError(storeErr(p.resp.EventId, err))
+				err = storeErr(p.resp.EventId, err)
+				s.log.WarnContext(p.pub.ctx, "event not stored", "event_id", p.resp.EventId, "error", err)
+				p.pub.end(outcomeFailed, err)
+				p.resp.Error = toPublishError(err)
 			}
 		}
 		if sendErr == nil {

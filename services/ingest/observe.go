@@ -1,0 +1,93 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+	"github.com/hookwire/hookwire/pkg/telemetry"
+)
+
+const instrumentation = "github.com/hookwire/hookwire/services/ingest"
+
+// Outcomes of one published event (the "outcome" metric attribute).
+const (
+	outcomeAccepted  = "accepted"  // stored in EVENTS
+	outcomeDuplicate = "duplicate" // already stored within the duplicate window
+	outcomeRejected  = "rejected"  // invalid, unknown type, or outside the caller's scope
+	outcomeFailed    = "failed"    // valid but not stored (JetStream unavailable, timeout)
+)
+
+// observer traces and counts published events, over the global OTel
+// providers (telemetry.Setup installs them).
+type observer struct {
+	tracer  trace.Tracer
+	events  metric.Int64Counter
+	latency metric.Float64Histogram
+}
+
+func newObserver() (*observer, error) {
+	meter := otel.Meter(instrumentation)
+	events, err := meter.Int64Counter("hookwire.events.published",
+		metric.WithDescription("Events received by ingest, by outcome: accepted, duplicate, rejected, failed."),
+		metric.WithUnit("{event}"))
+	if err != nil {
+		return nil, fmt.Errorf("ingest metrics: %w", err)
+	}
+	latency, err := meter.Float64Histogram("hookwire.ingest.publish.duration",
+		metric.WithDescription("Time from receiving an event to its outcome (for stored events: the JetStream ack), by outcome."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(telemetry.LatencyBuckets...))
+	if err != nil {
+		return nil, fmt.Errorf("ingest metrics: %w", err)
+	}
+	return &observer{tracer: otel.Tracer(instrumentation), events: events, latency: latency}, nil
+}
+
+// publishing is one event on its way to JetStream.
+type publishing struct {
+	ctx   context.Context // carries the "ingest.publish" span
+	span  trace.Span
+	start time.Time
+	o     *observer
+}
+
+// start opens the "ingest.publish" span of ev, a child of the RPC's span.
+func (o *observer) start(ctx context.Context, ev *hookwirev1.Event) publishing {
+	ctx, span := o.tracer.Start(ctx, "ingest.publish", trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(
+			telemetry.AttrEventID.String(ev.GetEventId()),
+			telemetry.AttrEventType.String(ev.GetEventType()),
+			telemetry.AttrScope.String(ev.GetScope()),
+		))
+	return publishing{ctx: ctx, span: span, start: time.Now(), o: o}
+}
+
+// end records the outcome and ends the span. err is the failure of a
+// rejected or failed event.
+func (p publishing) end(outcome string, err error) {
+	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", outcome)))
+	p.o.events.Add(p.ctx, 1, attrs)
+	p.o.latency.Record(p.ctx, time.Since(p.start).Seconds(), attrs)
+	p.span.SetAttributes(telemetry.AttrOutcome.String(outcome))
+	if outcome == outcomeFailed && err != nil {
+		p.span.SetStatus(codes.Error, err.Error())
+	}
+	p.span.End()
+}
+
+// outcomeOf classifies the error of admit or of the JetStream publish.
+func outcomeOf(err error) string {
+	if errors.Is(err, errNoAck) || errors.Is(err, errCatalogNotReady) {
+		return outcomeFailed
+	}
+	return outcomeRejected
+}
