@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookwire/hookwire/pkg/seal"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/mail"
 )
 
 // Config is the dispatcher's configuration, read once from the environment
@@ -25,7 +26,22 @@ import (
 //     file HOOKWIRE_DATA_DIR/master.key is used. Never in production.
 //   - HOOKWIRE_DATA_DIR: directory of dev-mode state (the dev master key).
 //   - HOOKWIRE_TOKENS_FILE: bearer tokens file; required unless HOOKWIRE_DEV=true.
-//   - HOOKWIRE_DELIVERY_WORKERS (default 256): attempts in flight at once.
+//   - HOOKWIRE_DELIVERY_WORKERS (default 256): first attempts in flight at once.
+//   - HOOKWIRE_RETRY_WORKERS (default 64): retries, replays and released
+//     tasks in flight at once — a share of their own, so a flood of retries
+//     never delays first attempts (package lane).
+//   - HOOKWIRE_MAX_IN_FLIGHT_DEFAULT (default 10): deliveries in flight at
+//     once to one subscription (per dispatcher replica) when it sets no
+//     max_in_flight; the others wait without holding a worker.
+//   - HOOKWIRE_SUSPEND_AFTER (default 5; 0 never): deliveries in a row that
+//     end FAILED before the subscription is SUSPENDED; a delivered one
+//     resets the count.
+//   - HOOKWIRE_SMTP_ADDR (host:port): SMTP server for suspension e-mails;
+//     empty: no e-mail is sent (each suspension logs that it was skipped).
+//     STARTTLS is used when the server offers it.
+//   - HOOKWIRE_SMTP_FROM (default "hookwire@localhost"): sender address.
+//   - HOOKWIRE_SMTP_USERNAME, HOOKWIRE_SMTP_PASSWORD: AUTH PLAIN (only over
+//     TLS or to localhost), when set.
 //   - HOOKWIRE_FANOUT_WORKERS (default 16): events fanned out at once.
 //   - HOOKWIRE_DEDUP_TTL (default 72h): how long an event_id is remembered
 //     to drop repeats published after the broker's duplicate window.
@@ -58,6 +74,10 @@ type Config struct {
 	DataDir           string
 	TokensFile        string
 	DeliveryWorkers   int
+	RetryWorkers      int
+	MaxInFlight       int // HOOKWIRE_MAX_IN_FLIGHT_DEFAULT
+	SuspendAfter      int
+	SMTP              mail.Config
 	FanoutWorkers     int
 	DedupTTL          time.Duration
 	AckWait           time.Duration
@@ -81,6 +101,10 @@ func DefaultConfig() Config {
 		NATSURL:                   "nats://127.0.0.1:4222",
 		RedisURL:                  "redis://127.0.0.1:6379",
 		DeliveryWorkers:           256,
+		RetryWorkers:              64,
+		MaxInFlight:               10,
+		SuspendAfter:              5,
+		SMTP:                      mail.Config{From: "hookwire@localhost"},
 		FanoutWorkers:             16,
 		DedupTTL:                  72 * time.Hour,
 		AckWait:                   75 * time.Second,
@@ -112,6 +136,18 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveryWorkers < 1 || c.DeliveryWorkers > 100_000 {
 		bad("HOOKWIRE_DELIVERY_WORKERS %d: must be 1 to 100000", c.DeliveryWorkers)
+	}
+	if c.RetryWorkers < 1 || c.RetryWorkers > 100_000 {
+		bad("HOOKWIRE_RETRY_WORKERS %d: must be 1 to 100000", c.RetryWorkers)
+	}
+	if c.MaxInFlight < 1 || c.MaxInFlight > 10_000 {
+		bad("HOOKWIRE_MAX_IN_FLIGHT_DEFAULT %d: must be 1 to 10000", c.MaxInFlight)
+	}
+	if c.SuspendAfter < 0 {
+		bad("HOOKWIRE_SUSPEND_AFTER %d: must not be negative (0 never suspends)", c.SuspendAfter)
+	}
+	if err := c.SMTP.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.FanoutWorkers < 1 || c.FanoutWorkers > 10_000 {
 		bad("HOOKWIRE_FANOUT_WORKERS %d: must be 1 to 10000", c.FanoutWorkers)

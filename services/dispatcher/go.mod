@@ -3,6 +3,7 @@ module github.com/hookwire/hookwire/services/dispatcher
 go 1.26.7
 
 require (
+	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/hookwire/hookwire/pkg v0.0.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/redis/go-redis/v9 v9.23.0

@@ -208,7 +208,7 @@ func (h *harness) message(id string) *nats.Msg {
 func (h *harness) waitQuiet() {
 	h.t.Helper()
 	testkit.Eventually(h.t, 20*time.Second, func() bool {
-		for _, c := range []struct{ stream, name string }{{bus.EventsStream, fanout.Consumer}, {task.Stream, DeliverConsumer}} {
+		for _, c := range []struct{ stream, name string }{{bus.EventsStream, fanout.Consumer}, {task.Stream, DeliverConsumer}, {task.Stream, RetryConsumer}} {
 			info, err := h.js.Consumer(h.ctx, c.stream, c.name)
 			if err != nil {
 				return false

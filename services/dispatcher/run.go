@@ -3,9 +3,11 @@ package dispatcher
 import (
 	"context"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/lane"
 	"github.com/hookwire/hookwire/services/dispatcher/match"
 	"github.com/hookwire/hookwire/services/dispatcher/pool"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
@@ -18,6 +20,7 @@ import (
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	synced := make(chan struct{})
+	g.Go(func() error { return s.notifier.Run(ctx) })
 	g.Go(func() error { return s.watch(ctx, synced) })
 	g.Go(func() error {
 		select {
@@ -25,14 +28,23 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-synced:
 		}
-		s.log.Info("dispatcher running", "subscriptions", s.index.Len(),
-			"delivery_workers", s.cfg.DeliveryWorkers, "fanout_workers", s.cfg.FanoutWorkers)
+		s.log.Info("dispatcher running", "subscriptions", s.index.Len(), "delivery_workers", s.cfg.DeliveryWorkers,
+			"retry_workers", s.cfg.RetryWorkers, "fanout_workers", s.cfg.FanoutWorkers)
 		g.Go(func() error {
 			return pool.Run(ctx, s.fanCons, s.cfg.FanoutWorkers, 4*s.cfg.FanoutWorkers, s.log, s.fanout.Handle)
 		})
-		g.Go(func() error {
-			return pool.Run(ctx, s.delCons, s.cfg.DeliveryWorkers, s.cfg.DeliveryWorkers, s.log, s.worker.Handle)
-		})
+		g.Go(func() error { return s.lanes.Run(ctx) })
+		for c, cons := range map[lane.Class]jetstream.Consumer{lane.First: s.delCons, lane.Later: s.retCons} {
+			buffer := s.cfg.DeliveryWorkers
+			if c == lane.Later {
+				buffer = s.cfg.RetryWorkers
+			}
+			g.Go(func() error {
+				return pool.Run(ctx, cons, routers, buffer, s.log, func(ctx context.Context, msg jetstream.Msg) {
+					s.lanes.Submit(ctx, c, msg)
+				})
+			})
+		}
 		g.Go(func() error { return s.retries.Run(ctx) })
 		g.Go(func() error { return s.releaser.Run(ctx) })
 		close(s.ready)

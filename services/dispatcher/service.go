@@ -1,11 +1,18 @@
 // Package dispatcher is the dispatcher service: it fans each accepted event
 // out to the matching subscriptions and delivers it, signed, with retries.
 //
-//	EVENTS --fanout--> DELIVERIES --workers--> POST subscriber
-//	                       ^            |
+//	EVENTS --fanout--> DELIVERIES --lanes--> workers --> POST subscriber
+//	                       ^            |  (per-subscription cap and rate limit;
+//	                       |            |   overflow held in Redis, released as
+//	                       |            |   the lane drains)
 //	                       |            +--> retry (Redis ZSET) --due--+
 //	                       +-------------------------------------------+
 //	                       +---- park (Redis, per paused subscription) on resume
+//
+// First attempts and retries use separate subjects, consumers and worker
+// shares (package lane). Repeatedly exhausted subscriptions are suspended,
+// and Hookwire's own operational events are published back to EVENTS
+// (package ops).
 //
 // Subscriptions come from an in-memory match index kept current by
 // watching the registry's KV bucket; every attempt goes to the delivery log.
@@ -33,9 +40,14 @@ import (
 	"github.com/hookwire/hookwire/services/dispatcher/deliveryapi"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 	"github.com/hookwire/hookwire/services/dispatcher/fanout"
+	"github.com/hookwire/hookwire/services/dispatcher/lane"
+	"github.com/hookwire/hookwire/services/dispatcher/mail"
 	"github.com/hookwire/hookwire/services/dispatcher/match"
+	"github.com/hookwire/hookwire/services/dispatcher/ops"
 	"github.com/hookwire/hookwire/services/dispatcher/park"
+	"github.com/hookwire/hookwire/services/dispatcher/ratelimit"
 	"github.com/hookwire/hookwire/services/dispatcher/retry"
+	"github.com/hookwire/hookwire/services/dispatcher/streak"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 	"github.com/hookwire/hookwire/services/dispatcher/worker"
 )
@@ -69,12 +81,21 @@ type Service struct {
 	sender   *deliver.Client
 	fanCons  jetstream.Consumer
 	delCons  jetstream.Consumer
+	retCons  jetstream.Consumer
+	lanes    *lane.Lanes
+	notifier *ops.Notifier
 	api      *deliveryapi.Server
 	ready    chan struct{}
 }
 
-// DeliverConsumer is the durable consumer name on DELIVERIES.
-const DeliverConsumer = "deliver"
+// Durable consumer names on DELIVERIES: first attempts, and Later tasks.
+const (
+	DeliverConsumer = "deliver"
+	RetryConsumer   = "deliver-later"
+)
+
+// routers is how many goroutines per consumer hand messages to the lanes.
+const routers = 4
 
 // New opens the streams, buckets and consumers the dispatcher uses. Call
 // Run to start fanning out and delivering.
@@ -112,12 +133,21 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s.lot = park.New(deps.Redis, s.queue, s.clock, s.log)
 	s.releaser = park.NewReleaser(s.lot, s.index, s.log, 0)
 	s.fanout = fanout.New(s.index, dedup.New(deps.Redis, cfg.DedupTTL), s.queue, s.log, 0)
+	pub := ops.NewPublisher(deps.JS)
+	s.notifier = ops.NewNotifier(pub, mail.New(cfg.SMTP), deps.Redis, s.log)
+	if cfg.SMTP.Addr == "" {
+		s.log.Warn("no HOOKWIRE_SMTP_ADDR: suspension e-mails will not be sent")
+	}
+	streaks := streak.New(deps.Redis)
 	s.worker = worker.New(worker.Deps{
 		Index: s.index, Events: s.events, Sender: s.sender, Log: s.dlog,
 		Retries: s.retries, Parking: s.lot, Box: box, Clock: s.clock, Logger: s.log,
-		Suspender: suspender{store: s.store, index: s.index, clock: s.clock, log: s.log},
-		Wake:      s.releaser.Wake,
-	}, worker.Options{Timeout: cfg.DeliveryTimeout, Jitter: cfg.RetryJitter})
+		Suspender: suspender{store: s.store, index: s.index, clock: s.clock, log: s.log, notifier: s.notifier, streaks: streaks},
+		Streaks:   streaks, Announcer: pub,
+		Wake: s.releaser.Wake,
+	}, worker.Options{Timeout: cfg.DeliveryTimeout, Jitter: cfg.RetryJitter, SuspendAfter: cfg.SuspendAfter})
+	held := park.NewWithKeys(deps.Redis, s.queue, s.clock, s.log, lane.HeldPrefix, lane.HeldListKey)
+	s.lanes = lane.New(s.index, ratelimit.New(deps.Redis), held, s.worker.HandleTask, s.log, s.laneOptions())
 	s.api = deliveryapi.New(deliveryapi.Deps{
 		Log: s.dlog, Subscriptions: s.store, Events: s.events, Enqueuer: s.queue,
 		Clock: s.clock.Now, Logger: s.log,
@@ -148,17 +178,40 @@ func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
 	if s.fanCons, err = s.events.CreateOrUpdateConsumer(ctx, fcfg); err != nil {
 		return fmt.Errorf("open consumer %s on %s: %w", fanout.Consumer, bus.EventsStream, err)
 	}
-	if s.delCons, err = s.queue.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       DeliverConsumer,
-		Description:   "Hookwire delivery workers",
+	if s.delCons, err = s.deliveryConsumer(ctx, DeliverConsumer, task.SubjectPrefix, s.cfg.DeliveryWorkers); err != nil {
+		return err
+	}
+	s.retCons, err = s.deliveryConsumer(ctx, RetryConsumer, task.RetrySubjectPrefix, s.cfg.RetryWorkers)
+	return err
+}
+
+// deliveryConsumer opens the durable consumer of the tasks under prefix.
+// Its ack-pending set holds the attempts of its workers, the tasks waiting
+// in lanes and the pull buffer, never more (the lanes hold the rest in Redis).
+func (s *Service) deliveryConsumer(ctx context.Context, name, prefix string, workers int) (jetstream.Consumer, error) {
+	c, err := s.queue.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   "Hookwire delivery workers (" + prefix + "*)",
+		FilterSubject: prefix + ">",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       s.cfg.AckWait,
-		MaxAckPending: 2 * s.cfg.DeliveryWorkers,
+		MaxAckPending: 2*workers + s.laneOptions().MaxWaiting,
 		MaxDeliver:    -1,
-	}); err != nil {
-		return fmt.Errorf("open consumer %s on %s: %w", DeliverConsumer, task.Stream, err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open consumer %s on %s: %w", name, task.Stream, err)
 	}
-	return nil
+	return c, nil
+}
+
+// laneOptions are the lanes' settings from the config.
+func (s *Service) laneOptions() lane.Options {
+	return lane.Options{
+		MaxInFlight: s.cfg.MaxInFlight,
+		Workers:     [2]int{s.cfg.DeliveryWorkers, s.cfg.RetryWorkers},
+		MaxWaiting:  4 * (s.cfg.DeliveryWorkers + s.cfg.RetryWorkers),
+		Touch:       s.cfg.AckWait / 3,
+	}
 }
 
 // Register registers the gRPC DeliveryService (package deliveryapi).

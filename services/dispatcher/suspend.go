@@ -9,6 +9,8 @@ import (
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/dispatcher/clock"
 	"github.com/hookwire/hookwire/services/dispatcher/match"
+	"github.com/hookwire/hookwire/services/dispatcher/ops"
+	"github.com/hookwire/hookwire/services/dispatcher/streak"
 )
 
 // suspendedBy is the audit name of the dispatcher's own status changes.
@@ -16,20 +18,24 @@ const suspendedBy = "hookwire-dispatcher"
 
 var errNotActive = errors.New("subscription is not active")
 
-// suspender suspends a subscription (endpoint answered 410 Gone).
+// suspender suspends a subscription: its endpoint answered 410 Gone, or
+// HOOKWIRE_SUSPEND_AFTER deliveries in a row exhausted their retries.
 type suspender struct {
-	store *subscription.Store
-	index *match.Index
-	clock clock.Clock
-	log   *slog.Logger
+	store    *subscription.Store
+	index    *match.Index
+	clock    clock.Clock
+	log      *slog.Logger
+	notifier *ops.Notifier
+	streaks  *streak.Counter
 }
 
 // Suspend marks subID SUSPENDED with reason, unless it is not ACTIVE any
 // more (paused by a user, already suspended, deleted). The index is updated
 // at once, ahead of the watch, so the next task of subID is parked rather
-// than sent again.
+// than sent again; the suspension is announced (event, e-mails) from here,
+// since the watch of this process will see no change any more.
 func (s suspender) Suspend(ctx context.Context, subID, reason string) error {
-	rec, _, err := s.store.Update(ctx, subID, 0, s.clock.Now().UTC(), func(r *subscription.Record) error {
+	rec, rev, err := s.store.Update(ctx, subID, 0, s.clock.Now().UTC(), func(r *subscription.Record) error {
 		if r.Status != subscription.StatusActive {
 			return errNotActive
 		}
@@ -44,5 +50,9 @@ func (s suspender) Suspend(ctx context.Context, subID, reason string) error {
 	}
 	s.index.Put(&rec)
 	s.log.Warn("subscription suspended", "subscription_id", subID, "reason", reason)
+	if err := s.streaks.Reset(ctx, subID); err != nil {
+		s.log.Warn("reset exhausted streak", "subscription_id", subID, "err", err)
+	}
+	s.notifier.Changed(ctx, rec, rev, false)
 	return nil
 }

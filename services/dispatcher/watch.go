@@ -11,6 +11,9 @@ import (
 // ends; synced is closed once the index holds every stored record. A
 // subscription that becomes ACTIVE again, or is deleted, gets its parked
 // tasks released (before the sync the releaser's first sweep covers them).
+// Suspensions and recoveries are announced (package ops): live ones as
+// they happen, and at start the dispatcher's own suspensions that nobody
+// announced yet (their announcer may have died).
 func (s *Service) watch(ctx context.Context, synced chan<- struct{}) error {
 	var once sync.Once
 	done := false
@@ -25,8 +28,19 @@ func (s *Service) watch(ctx context.Context, synced chan<- struct{}) error {
 		prev, had := s.index.Get(c.ID)
 		rec := c.Record
 		s.index.Put(&rec)
-		if done && rec.Status == subscription.StatusActive && (!had || prev.Status != subscription.StatusActive) {
+		switch {
+		case !done:
+			if rec.Status == subscription.StatusSuspended && rec.UpdatedBy == suspendedBy {
+				s.notifier.Changed(ctx, rec, c.Revision, true)
+			}
+			return
+		case rec.Status == subscription.StatusActive && (!had || prev.Status != subscription.StatusActive):
 			s.releaser.Wake(c.ID)
+			if had && prev.Status == subscription.StatusSuspended {
+				s.notifier.Changed(ctx, rec, c.Revision, false)
+			}
+		case rec.Status == subscription.StatusSuspended && had && prev.Status == subscription.StatusActive:
+			s.notifier.Changed(ctx, rec, c.Revision, false)
 		}
 	}, func() {
 		done = true

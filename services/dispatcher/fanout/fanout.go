@@ -2,7 +2,8 @@
 // matching subscription. It consumes EVENTS with the durable consumer
 // "fanout"; for each event it drops a repeat of an event_id seen in an
 // earlier message (Redis dedup, beyond the broker's window), asks the match
-// index which ACTIVE subscriptions want it, enqueues their tasks and waits
+// index which subscriptions want it — paused and suspended ones too: their
+// workers park the tasks until Resume — enqueues their tasks and waits
 // until all are durable, and only then acks the event. Re-running a
 // fan-out after a crash is harmless: a task's Nats-Msg-Id is derived from
 // (subscription, event, step), so the queue stores it once.
@@ -16,17 +17,20 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookwire/hookwire/pkg/bus"
+	"github.com/hookwire/hookwire/pkg/eventtype"
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/ops"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
 // Consumer is the durable consumer name on EVENTS.
 const Consumer = "fanout"
 
-// Matcher finds the ACTIVE subscriptions that want an event (match.Index).
+// Matcher finds the subscriptions that want an event, whatever their
+// status (match.Index.MatchAny).
 type Matcher interface {
-	Match(m bus.Meta, fn func(*subscription.Record) bool)
+	MatchAny(m bus.Meta, fn func(*subscription.Record) bool)
 }
 
 // Deduper claims an event_id for one EVENTS message (dedup.Filter).
@@ -112,7 +116,11 @@ func (f *Fanout) fanOut(ctx context.Context, meta bus.Meta, seq uint64) (int, er
 		return -1, nil
 	}
 	var ts []task.Task
-	f.match.Match(meta, func(rec *subscription.Record) bool {
+	operational := ops.IsOperational(meta.Type)
+	f.match.MatchAny(meta, func(rec *subscription.Record) bool {
+		if operational && !namesOperational(rec, meta.Type) {
+			return true
+		}
 		ts = append(ts, task.Task{
 			DeliveryID:     deliverylog.ID(rec.ID, meta.ID),
 			SubscriptionID: rec.ID,
@@ -126,4 +134,17 @@ func (f *Fanout) fanOut(ctx context.Context, meta bus.Meta, seq uint64) (int, er
 		return 0, nil
 	}
 	return len(ts), f.queue.EnqueueAll(ctx, ts)
+}
+
+// namesOperational reports whether rec asked for the operational event type
+// typ by a pattern other than a bare "*": Hookwire's own events go only to
+// subscriptions that name them (e.g. "hookwire.*"), so a catch-all
+// subscriber neither gets them unasked nor feeds on its own failures.
+func namesOperational(rec *subscription.Record, typ string) bool {
+	for _, p := range rec.EventTypes {
+		if p != eventtype.Wildcard && eventtype.Match(p, typ) {
+			return true
+		}
+	}
+	return false
 }

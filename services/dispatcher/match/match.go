@@ -95,12 +95,23 @@ func (ix *Index) remove(id string) {
 // until fn returns false. fn runs under the index's read lock: it must be
 // quick and must not call Put or Delete.
 func (ix *Index) Match(m bus.Meta, fn func(*subscription.Record) bool) {
+	ix.match(m, true, fn)
+}
+
+// MatchAny is Match whatever the status: paused and suspended
+// subscriptions too. Fan-out uses it, so an event that arrives while a
+// subscription rests is kept (parked) for it rather than never delivered.
+func (ix *Index) MatchAny(m bus.Meta, fn func(*subscription.Record) bool) {
+	ix.match(m, false, fn)
+}
+
+func (ix *Index) match(m bus.Meta, activeOnly bool, fn func(*subscription.Record) bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var seen []string // only for subscriptions with several patterns
 	visit := func(b []*subscription.Record) bool {
 		for _, rec := range b {
-			if rec.Status != subscription.StatusActive || !filtersHold(rec, m.Attributes) {
+			if (activeOnly && rec.Status != subscription.StatusActive) || !filtersHold(rec, m.Attributes) {
 				continue
 			}
 			if len(rec.EventTypes) > 1 {

@@ -42,38 +42,54 @@ type Enqueuer interface {
 
 // Lot is where parked tasks wait.
 type Lot struct {
-	rdb   redis.UniversalClient
-	queue Enqueuer
-	clock clock.Clock
-	log   *slog.Logger
+	rdb    redis.UniversalClient
+	queue  Enqueuer
+	clock  clock.Clock
+	log    *slog.Logger
+	prefix string // + subscription id: sorted set of tasks
+	list   string // set of subscription ids with tasks
 }
 
-// New returns a Lot.
+// New returns the Lot of paused and suspended subscriptions (KeyPrefix, ListKey).
 func New(rdb redis.UniversalClient, q Enqueuer, c clock.Clock, log *slog.Logger) *Lot {
-	return &Lot{rdb: rdb, queue: q, clock: c, log: log}
+	return NewWithKeys(rdb, q, c, log, KeyPrefix, ListKey)
+}
+
+// NewWithKeys returns a Lot over other Redis keys: the dispatcher keeps the
+// tasks held at a subscription's in-flight cap in one (package lane).
+func NewWithKeys(rdb redis.UniversalClient, q Enqueuer, c clock.Clock, log *slog.Logger, prefix, list string) *Lot {
+	return &Lot{rdb: rdb, queue: q, clock: c, log: log, prefix: prefix, list: list}
 }
 
 // Park sets t aside until Release(t.SubscriptionID).
 func (l *Lot) Park(ctx context.Context, t task.Task) error {
-	t.Parked = l.clock.Now().UnixMilli()
-	b, err := t.Encode()
-	if err != nil {
-		return err
-	}
-	_, err = l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, KeyPrefix+t.SubscriptionID, redis.Z{Score: float64(t.Parked), Member: b})
-		p.SAdd(ctx, ListKey, t.SubscriptionID)
+	return l.ParkAll(ctx, []task.Task{t})
+}
+
+// ParkAll sets every task aside in one round trip.
+func (l *Lot) ParkAll(ctx context.Context, ts []task.Task) error {
+	now := l.clock.Now().UnixMilli()
+	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, t := range ts {
+			t = t.SetAside(now)
+			b, err := t.Encode()
+			if err != nil {
+				return err
+			}
+			p.ZAdd(ctx, l.prefix+t.SubscriptionID, redis.Z{Score: float64(t.Parked), Member: b})
+			p.SAdd(ctx, l.list, t.SubscriptionID)
+		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("park task %s: %w", t.MsgID(), err)
+		return fmt.Errorf("set aside %d tasks: %w", len(ts), err)
 	}
 	return nil
 }
 
 // Subscriptions lists the subscriptions that have parked tasks.
 func (l *Lot) Subscriptions(ctx context.Context) ([]string, error) {
-	ids, err := l.rdb.SMembers(ctx, ListKey).Result()
+	ids, err := l.rdb.SMembers(ctx, l.list).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list parked subscriptions: %w", err)
 	}
@@ -82,7 +98,7 @@ func (l *Lot) Subscriptions(ctx context.Context) ([]string, error) {
 
 // Count is the number of tasks parked for subID.
 func (l *Lot) Count(ctx context.Context, subID string) (int64, error) {
-	n, err := l.rdb.ZCard(ctx, KeyPrefix+subID).Result()
+	n, err := l.rdb.ZCard(ctx, l.prefix+subID).Result()
 	if err != nil {
 		return 0, fmt.Errorf("count parked tasks of %s: %w", subID, err)
 	}
@@ -93,9 +109,18 @@ func (l *Lot) Count(ctx context.Context, subID string) (int64, error) {
 // and returns how many. Each batch is published (idempotently: the MsgID
 // holds the parking time) before it is removed, so a crash loses nothing.
 func (l *Lot) Release(ctx context.Context, subID string) (int, error) {
-	key, total := KeyPrefix+subID, 0
-	for {
-		members, err := l.rdb.ZRange(ctx, key, 0, batch-1).Result()
+	return l.ReleaseN(ctx, subID, -1)
+}
+
+// ReleaseN is Release of at most n tasks (n < 0: all).
+func (l *Lot) ReleaseN(ctx context.Context, subID string, n int) (int, error) {
+	key, total := l.prefix+subID, 0
+	for n < 0 || total < n {
+		size := batch
+		if n >= 0 {
+			size = min(batch, n-total)
+		}
+		members, err := l.rdb.ZRange(ctx, key, 0, int64(size-1)).Result()
 		if err != nil {
 			return total, fmt.Errorf("read parked tasks of %s: %w", subID, err)
 		}
@@ -123,7 +148,7 @@ func (l *Lot) Release(ctx context.Context, subID string) (int, error) {
 		}
 		total += len(ts)
 	}
-	if err := forget.Run(ctx, l.rdb, []string{key, ListKey}, subID).Err(); err != nil {
+	if err := forget.Run(ctx, l.rdb, []string{key, l.list}, subID).Err(); err != nil {
 		return total, fmt.Errorf("forget parked subscription %s: %w", subID, err)
 	}
 	return total, nil

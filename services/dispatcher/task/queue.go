@@ -13,8 +13,12 @@ import (
 // Stream and subjects of the delivery queue.
 const (
 	Stream = "DELIVERIES"
-	// SubjectPrefix + subscription ID is the subject of that subscription's tasks.
+	// SubjectPrefix + subscription ID is the subject of that subscription's
+	// first attempts.
 	SubjectPrefix = "hookwire.deliveries."
+	// RetrySubjectPrefix + subscription ID is the subject of its Later tasks
+	// (retries, replays, released tasks); another consumer reads them.
+	RetrySubjectPrefix = "hookwire.retries."
 )
 
 // QueueConfig configures the DELIVERIES stream.
@@ -25,7 +29,8 @@ type QueueConfig struct {
 
 // StreamConfig is the DELIVERIES stream: a work queue (a task is removed
 // once a worker acks it), file storage, and a duplicate window so that a
-// re-run fan-out or retry publish creates no second task.
+// re-run fan-out or retry publish creates no second task. First attempts
+// and Later tasks have subjects of their own, read by separate consumers.
 func StreamConfig(cfg QueueConfig) jetstream.StreamConfig {
 	dup := cfg.Dedup
 	if dup <= 0 {
@@ -34,7 +39,7 @@ func StreamConfig(cfg QueueConfig) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "Hookwire delivery tasks",
-		Subjects:    []string{SubjectPrefix + ">"},
+		Subjects:    []string{SubjectPrefix + ">", RetrySubjectPrefix + ">"},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    max(cfg.Replicas, 1),
@@ -123,7 +128,11 @@ func message(t Task) (*nats.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := nats.NewMsg(SubjectPrefix + t.SubscriptionID)
+	prefix := SubjectPrefix
+	if t.Later() {
+		prefix = RetrySubjectPrefix
+	}
+	m := nats.NewMsg(prefix + t.SubscriptionID)
 	m.Data = b
 	m.Header.Set(jetstream.MsgIDHeader, t.MsgID())
 	return m, nil

@@ -34,10 +34,26 @@ type Task struct {
 	Step           int     `json:"n"` // 0 = first attempt; k = k-th retry
 	Trigger        Trigger `json:"t"`
 	Run            string  `json:"r,omitempty"` // unique per Redeliver/Replay request
-	// Parked is when (unix ms) the task was last parked for a paused or
-	// suspended subscription; it makes the released task's MsgID new, so
-	// the queue's duplicate window does not swallow it.
+	// Parked is when (unix ms) the task was last set aside: parked for a
+	// paused or suspended subscription, held at its in-flight cap, or
+	// waiting for its rate limit. It makes the released task's MsgID new, so
+	// the queue's duplicate window does not swallow it (see SetAside).
 	Parked int64 `json:"p,omitempty"`
+}
+
+// SetAside stamps t as set aside at nowMs (unix ms). The stamp only grows,
+// even on a clock that stands still, so every release has a new MsgID.
+func (t Task) SetAside(nowMs int64) Task {
+	t.Parked = max(nowMs, t.Parked+1)
+	return t
+}
+
+// Later reports whether t belongs on the retry lane: a retry step, a
+// replay, or a task that was set aside. Only first attempts of fresh events
+// (and operator redeliveries) use the first-attempt lane, so a flood of
+// retries never queues ahead of them.
+func (t Task) Later() bool {
+	return t.Step > 0 || t.Trigger == Replay || t.Parked != 0
 }
 
 // MsgID is the Nats-Msg-Id that makes enqueueing idempotent: the same task

@@ -34,9 +34,11 @@ func (w *Worker) process(ctx context.Context, t task.Task) error {
 		return ctx.Err() // shutting down: the attempt did not really happen
 	}
 	dec := Decide(res, t, rec.Delays(), w.d.Clock.Now(), w.jitter)
-	if err := w.record(ctx, rec, t, ev, res, start, dec); err != nil {
+	d, err := w.record(ctx, rec, t, ev, res, start, dec)
+	if err != nil {
 		return err
 	}
+	w.afterAttempt(ctx, rec, ev, res, dec, d)
 	switch dec.Action {
 	case Retry:
 		return w.d.Retries.Schedule(ctx, dec.Next, dec.At)
@@ -87,7 +89,7 @@ func (w *Worker) send(ctx context.Context, rec *subscription.Record, t task.Task
 }
 
 // record appends the attempt to the delivery log with the decided state.
-func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Task, ev stored, res deliver.Result, start time.Time, dec Decision) error {
+func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Task, ev stored, res deliver.Result, start time.Time, dec Decision) (deliverylog.Delivery, error) {
 	a := deliverylog.Attempt{
 		Number: t.Step + 1, StartedAt: start, Status: res.Status, Latency: res.Latency,
 		Excerpt: res.Excerpt, URL: rec.URL, Trigger: string(t.Trigger),
@@ -106,12 +108,13 @@ func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Ta
 	if dec.Action == Retry {
 		next = dec.At
 	}
-	if _, err := w.d.Log.RecordAttempt(ctx, d, a, dec.State, next); err != nil {
-		return fmt.Errorf("record attempt of %s: %w", t.DeliveryID, err)
+	d, err := w.d.Log.RecordAttempt(ctx, d, a, dec.State, next)
+	if err != nil {
+		return d, fmt.Errorf("record attempt of %s: %w", t.DeliveryID, err)
 	}
 	w.d.Logger.Debug("delivery attempt", "delivery_id", t.DeliveryID, "step", t.Step, "trigger", t.Trigger,
 		"outcome", res.Outcome.String(), "status", res.Status, "state", dec.State)
-	return nil
+	return d, nil
 }
 
 // park sets t aside for its resting subscription. If the subscription was

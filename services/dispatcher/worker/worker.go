@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/deliver"
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/dispatcher/clock"
@@ -55,6 +56,17 @@ type Suspender interface {
 	Suspend(ctx context.Context, subID, reason string) error
 }
 
+// Streaks counts exhausted deliveries in a row (streak.Counter).
+type Streaks interface {
+	Fail(ctx context.Context, subID string) (int64, error)
+	Reset(ctx context.Context, subID string) error
+}
+
+// Announcer publishes operational events (ops.Publisher).
+type Announcer interface {
+	Publish(ctx context.Context, ev bus.Event) error
+}
+
 // Opener opens sealed secrets (seal.Box).
 type Opener interface {
 	Open(sealed string) ([]byte, error)
@@ -69,6 +81,8 @@ type Deps struct {
 	Retries   Scheduler
 	Parking   Parker
 	Suspender Suspender
+	Streaks   Streaks
+	Announcer Announcer
 	Box       Opener
 	Clock     clock.Clock
 	Logger    *slog.Logger
@@ -91,6 +105,9 @@ type Options struct {
 	// CacheBytes bounds the event bodies kept for the tasks of one fan-out
 	// (default 32 MiB).
 	CacheBytes int
+	// SuspendAfter is how many deliveries in a row may end FAILED before
+	// the subscription is suspended; 0 never suspends for that.
+	SuspendAfter int
 }
 
 // Worker handles delivery tasks; it is safe for concurrent use.
@@ -131,6 +148,11 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
+	w.HandleTask(ctx, msg, t)
+}
+
+// HandleTask is Handle of a message already decoded into t.
+func (w *Worker) HandleTask(ctx context.Context, msg jetstream.Msg, t task.Task) {
 	if err := w.process(ctx, t); err != nil {
 		if ctx.Err() != nil {
 			_ = msg.Nak()

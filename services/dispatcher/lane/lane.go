@@ -1,0 +1,232 @@
+// Package lane keeps slow subscribers from slowing the others down, and
+// paces deliveries to a subscription's rate limit, without ever letting a
+// waiting task occupy a worker.
+//
+// Every subscription has a lane in each dispatcher process: its deliveries
+// in flight (at most MaxInFlight; HOOKWIRE_MAX_IN_FLIGHT_DEFAULT when the
+// subscription sets none) and a short in-memory queue of tasks waiting for
+// a slot. The consumers' routers Submit each DELIVERIES message; a task whose
+// lane has a free slot starts at once on a worker of its class, otherwise it
+// waits in the lane holding no goroutine, and when the lane's queue is full
+// (or the process's waiting budget is spent) the task is held in Redis
+// (package park's sorted sets under HeldPrefix) and its message acked, so it
+// leaves the consumer's ack-pending set too. A finished attempt hands its
+// slot to the lane's next task; a lane that has room again pulls held tasks
+// back onto the retry subject. A subscriber that hangs until the timeout
+// thus ties up at most MaxInFlight workers, and everything behind it waits
+// in memory or in Redis, never in a worker or in front of other lanes.
+//
+// # Rate limits wait in the lane
+//
+// Just before an attempt, a rate-limited subscription asks the Redis GCRA
+// (package ratelimit). When the budget is spent the task goes back to the
+// head of its lane, the slot is freed, and the lane pauses for the GCRA's
+// RetryAfter on a timer: no worker waits, the attempt is not made, not
+// failed and not counted, and the lane resumes exactly when the budget
+// allows (millisecond timers, not the 100 ms retry poll, which is what keeps
+// the delivered rate close to the configured one). Re-scheduling through the
+// retry sorted set was the alternative; it wakes every limited task at the
+// same poll and re-limits most of them, while the paused lane wakes once.
+//
+// # Classes: first attempts are never starved by retries
+//
+// First attempts (subject hookwire.deliveries.<sub>) and Later tasks
+// (hookwire.retries.<sub>: retries, replays, released tasks) come from two
+// consumers and run on two worker shares (HOOKWIRE_DELIVERY_WORKERS and
+// HOOKWIRE_RETRY_WORKERS). A lane serves its first attempts before its
+// retries; the in-flight cap covers both.
+//
+// The cap is per process: with R dispatcher replicas a subscriber sees at
+// most R × MaxInFlight requests at once. The rate limit is global (Redis).
+package lane
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+)
+
+// Redis keys of held tasks (park.NewWithKeys).
+const (
+	HeldPrefix  = "hookwire:held:" // + subscription id: sorted set of tasks
+	HeldListKey = "hookwire:held"  // subscriptions with held tasks
+)
+
+// Class is a worker share.
+type Class int
+
+const (
+	First Class = iota // first attempts and redeliveries
+	Later              // retries, replays, released tasks
+)
+
+// Index finds subscriptions (match.Index).
+type Index interface {
+	Get(id string) (*subscription.Record, bool)
+}
+
+// Limiter is the per-subscription rate limit (ratelimit.Limiter).
+type Limiter interface {
+	Take(ctx context.Context, subID string, rl *subscription.RateLimit) (time.Duration, error)
+}
+
+// Holder keeps tasks aside in Redis (park.Lot over HeldPrefix).
+type Holder interface {
+	ParkAll(ctx context.Context, ts []task.Task) error
+	ReleaseN(ctx context.Context, subID string, n int) (int, error)
+	Subscriptions(ctx context.Context) ([]string, error)
+}
+
+// Runner makes the attempt of t and settles msg (worker.Worker.HandleTask).
+type Runner func(ctx context.Context, msg jetstream.Msg, t task.Task)
+
+// Options tune the lanes.
+type Options struct {
+	MaxInFlight int    // per subscription when it sets none; default 10
+	Workers     [2]int // attempts at once per Class; default 256, 64
+	// MaxWaiting bounds the tasks waiting in memory over all lanes (the rest
+	// are held in Redis); default 4 × (Workers[First] + Workers[Later]).
+	MaxWaiting int
+	// Touch is how often waiting tasks tell JetStream they are in progress;
+	// keep it well under the consumer's AckWait. Default 20s.
+	Touch time.Duration
+	// Sweep is how often held tasks of idle lanes are looked for (they may
+	// have been held by another replica, or before a restart). Default 2s.
+	Sweep time.Duration
+	// ErrorDelay is the pause of a lane whose rate limit cannot be read.
+	ErrorDelay time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 10
+	}
+	if o.Workers[First] <= 0 {
+		o.Workers[First] = 256
+	}
+	if o.Workers[Later] <= 0 {
+		o.Workers[Later] = 64
+	}
+	if o.MaxWaiting <= 0 {
+		o.MaxWaiting = 4 * (o.Workers[First] + o.Workers[Later])
+	}
+	if o.Touch <= 0 {
+		o.Touch = 20 * time.Second
+	}
+	if o.Sweep <= 0 {
+		o.Sweep = 2 * time.Second
+	}
+	if o.ErrorDelay <= 0 {
+		o.ErrorDelay = time.Second
+	}
+}
+
+// Lanes are one process's lanes. Submit may be called concurrently.
+type Lanes struct {
+	index   Index
+	limiter Limiter
+	held    Holder
+	run     Runner
+	log     *slog.Logger
+	opts    Options
+	sem     [2]chan struct{}
+
+	mu      sync.Mutex
+	lanes   map[string]*lane
+	waiting int // tasks queued in all lanes
+
+	spill  chan item
+	refill chan struct{}
+	wanted map[string]struct{} // lanes asking for their held tasks (under mu)
+	active sync.WaitGroup      // attempts and their launches
+}
+
+// item is one task and its DELIVERIES message.
+type item struct {
+	t      task.Task
+	msg    jetstream.Msg
+	class  Class
+	queued bool // waited in a lane: refresh its ack timer before the attempt
+}
+
+// lane is one subscription's state in this process (guarded by Lanes.mu).
+type lane struct {
+	id        string
+	inFlight  int
+	queue     [2][]item
+	paused    bool // waiting for the rate limit
+	held      bool // tasks of this subscription may be held in Redis
+	refilling bool
+}
+
+func (ln *lane) queued() int { return len(ln.queue[First]) + len(ln.queue[Later]) }
+
+func (ln *lane) idle() bool {
+	return ln.inFlight == 0 && ln.queued() == 0 && !ln.paused && !ln.held && !ln.refilling
+}
+
+// New returns Lanes running attempts with run.
+func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts Options) *Lanes {
+	opts.defaults()
+	l := &Lanes{index: ix, limiter: lim, held: held, run: run, log: log, opts: opts,
+		lanes: map[string]*lane{}, spill: make(chan item, 1024), refill: make(chan struct{}, 1),
+		wanted: map[string]struct{}{}}
+	for c := range l.sem {
+		l.sem[c] = make(chan struct{}, opts.Workers[c])
+	}
+	return l
+}
+
+// limits are subID's in-flight cap and lane queue length.
+func (l *Lanes) limits(subID string) (capacity, queue int) {
+	capacity = l.opts.MaxInFlight
+	rec, ok := l.index.Get(subID)
+	if ok && rec.MaxInFlight > 0 {
+		capacity = rec.MaxInFlight
+	}
+	return capacity, capacity
+}
+
+// Submit routes one DELIVERIES message of class c: start, wait, or hold.
+// It blocks only while every worker of the class is busy (backpressure on
+// the consumer), or while the hold queue is full.
+func (l *Lanes) Submit(ctx context.Context, c Class, msg jetstream.Msg) {
+	t, err := task.Decode(msg.Data())
+	if err != nil {
+		l.log.Error("terminating malformed delivery task", "err", err)
+		_ = msg.Term()
+		return
+	}
+	it := item{t: t, msg: msg, class: c}
+	capacity, queue := l.limits(t.SubscriptionID)
+	l.mu.Lock()
+	ln := l.lanes[t.SubscriptionID]
+	if ln == nil {
+		ln = &lane{id: t.SubscriptionID}
+		l.lanes[ln.id] = ln
+	}
+	switch {
+	case !ln.paused && ln.inFlight < capacity && ln.queued() == 0 && !(ln.held && c == First):
+		ln.inFlight++
+		l.mu.Unlock()
+		l.launch(ctx, ln, it, true)
+	case ln.queued() < queue && l.waiting < l.opts.MaxWaiting && !(ln.held && c == First):
+		it.queued = true
+		ln.queue[c] = append(ln.queue[c], it)
+		l.waiting++
+		l.mu.Unlock()
+	default:
+		ln.held = true
+		l.mu.Unlock()
+		select {
+		case l.spill <- it:
+		case <-ctx.Done():
+		}
+	}
+}
