@@ -3,14 +3,17 @@ package registry_test
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/hookwire/hookwire/pkg/badrequest"
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/registry/idempotency"
@@ -79,6 +82,12 @@ func TestIdempotentCreate(t *testing.T) {
 	}
 	if again.GetSubscription().GetId() != first.GetSubscription().GetId() || again.GetSigningSecret() != first.GetSigningSecret() {
 		t.Fatalf("repeat returned %s/%q, want the first result %s", again.GetSubscription().GetId(), again.GetSigningSecret(), first.GetSubscription().GetId())
+	}
+	// The same id with a different request is refused, naming the metadata.
+	changed := &hookwirev1.CreateSubscriptionRequest{Subscription: validSub("acquirers/100")}
+	changed.Subscription.Label = "another label"
+	if _, err := e.client.CreateSubscription(as(t, rootToken, "x-request-id", "req-1"), changed); status.Code(err) != codes.InvalidArgument || !slices.Equal(badrequest.FieldsOf(err), []string{"x-request-id"}) {
+		t.Fatalf("reused request id with another request: %v", err)
 	}
 	// Another caller's identical request id is a different request.
 	other, err := e.client.CreateSubscription(as(t, acq100Token, "x-request-id", "req-1"), req)

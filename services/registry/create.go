@@ -50,11 +50,15 @@ func (s *Service) createSubscription(ctx context.Context, req *hookwirev1.Create
 	}
 
 	// A caller-supplied x-request-id makes the call idempotent for 24 h.
-	var key string
+	var key, fingerprint string
 	if id, fromCaller := reqmeta.RequestID(ctx); fromCaller {
 		key = idempotency.Key("CreateSubscription", callerName(ctx), id)
+		var err error
+		if fingerprint, err = idempotency.Fingerprint(req); err != nil {
+			return nil, err
+		}
 		prev := &hookwirev1.CreateSubscriptionResponse{}
-		if found, err := s.requests.Get(ctx, key, prev); err != nil || found {
+		if found, err := s.requests.Get(ctx, key, fingerprint, prev); err != nil || found {
 			return prev, err
 		}
 	}
@@ -69,7 +73,7 @@ func (s *Service) createSubscription(ctx context.Context, req *hookwirev1.Create
 	if key == "" {
 		return resp, nil
 	}
-	stored, err := s.requests.Remember(ctx, key, resp)
+	stored, err := s.requests.Remember(ctx, key, fingerprint, resp)
 	if err != nil {
 		// The subscription exists; failing now would make the retry create a
 		// second one, so answer and let the log tell.
@@ -84,7 +88,7 @@ func (s *Service) createSubscription(ctx context.Context, req *hookwirev1.Create
 		return nil, fmt.Errorf("undo duplicate create: %w", err)
 	}
 	prev := &hookwirev1.CreateSubscriptionResponse{}
-	if _, err := s.requests.Get(ctx, key, prev); err != nil {
+	if _, err := s.requests.Get(ctx, key, fingerprint, prev); err != nil {
 		return nil, err
 	}
 	return prev, nil

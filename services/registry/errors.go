@@ -7,9 +7,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/hookwire/hookwire/pkg/badrequest"
 	"github.com/hookwire/hookwire/pkg/catalog"
 	"github.com/hookwire/hookwire/pkg/seal"
 	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/services/registry/idempotency"
 )
 
 var (
@@ -45,6 +47,8 @@ func (s *Service) grpcError(op string, err error) error {
 		return status.Error(codes.AlreadyExists, "subscription already exists")
 	case errors.Is(err, catalog.ErrExists):
 		return status.Error(codes.AlreadyExists, "event type already exists")
+	case errors.Is(err, idempotency.ErrMismatch):
+		return badrequest.Field("x-request-id", "already used with a different request in the last 24 h; use a new id")
 	case errors.Is(err, errScopeFull):
 		return status.Errorf(codes.ResourceExhausted, "%s (%d)", errScopeFull, s.cfg.MaxSubscriptionsPerScope)
 	case errors.Is(err, errIndexBehind):

@@ -1,7 +1,10 @@
 // Package idempotency remembers the response of a request by its
 // x-request-id for 24 hours, so that a retried CreateSubscription returns the
 // first result instead of creating a second subscription. Responses hold
-// signing secrets, so they are stored sealed under the master key.
+// signing secrets, so they are stored sealed under the master key, next to a
+// fingerprint of the request: an id reused with a different request is
+// refused (ErrMismatch) rather than answered with the first response — as
+// Stripe does — so knowing a request id is not enough to read a secret.
 package idempotency
 
 import (
@@ -10,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,6 +21,19 @@ import (
 
 	"github.com/hookwire/hookwire/pkg/seal"
 )
+
+// ErrMismatch is returned when a request id is reused with another request.
+var ErrMismatch = errors.New("request id already used with a different request")
+
+// Fingerprint identifies a request's content (deterministic protobuf bytes).
+func Fingerprint(req proto.Message) (string, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("fingerprint request: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
 
 // Bucket is the KV bucket of remembered responses.
 const Bucket = "hookwire_requests"
@@ -56,8 +73,9 @@ func Key(operation, caller, requestID string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Get fills resp with the remembered response; false when there is none.
-func (s *Store) Get(ctx context.Context, key string, resp proto.Message) (bool, error) {
+// Get fills resp with the response remembered for key; false when there is
+// none, ErrMismatch when it was remembered for another fingerprint.
+func (s *Store) Get(ctx context.Context, key, fingerprint string, resp proto.Message) (bool, error) {
 	e, err := s.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, nil
@@ -65,7 +83,14 @@ func (s *Store) Get(ctx context.Context, key string, resp proto.Message) (bool, 
 	if err != nil {
 		return false, fmt.Errorf("get remembered response: %w", err)
 	}
-	plain, err := s.box.Open(string(e.Value()))
+	fp, sealed, ok := strings.Cut(string(e.Value()), ":")
+	if !ok {
+		return false, errors.New("remembered response: malformed record")
+	}
+	if fp != fingerprint {
+		return false, ErrMismatch
+	}
+	plain, err := s.box.Open(sealed)
 	if err != nil {
 		return false, fmt.Errorf("open remembered response: %w", err)
 	}
@@ -78,7 +103,7 @@ func (s *Store) Get(ctx context.Context, key string, resp proto.Message) (bool, 
 // Remember stores resp under key unless a response is already stored; it
 // reports false when another call got there first (the caller then undoes
 // its own work and answers with Get).
-func (s *Store) Remember(ctx context.Context, key string, resp proto.Message) (bool, error) {
+func (s *Store) Remember(ctx context.Context, key, fingerprint string, resp proto.Message) (bool, error) {
 	plain, err := proto.Marshal(resp)
 	if err != nil {
 		return false, fmt.Errorf("encode response: %w", err)
@@ -87,7 +112,7 @@ func (s *Store) Remember(ctx context.Context, key string, resp proto.Message) (b
 	if err != nil {
 		return false, fmt.Errorf("seal response: %w", err)
 	}
-	if _, err := s.kv.Create(ctx, key, []byte(sealed)); err != nil {
+	if _, err := s.kv.Create(ctx, key, []byte(fingerprint+":"+sealed)); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return false, nil
 		}

@@ -2,6 +2,7 @@ package idempotency_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -43,18 +44,21 @@ func TestRememberOnceSealed(t *testing.T) {
 
 	key := idempotency.Key("Create", "alice", "r1")
 	var got hookwirev1.CreateSubscriptionResponse
-	if found, err := st.Get(ctx, key, &got); err != nil || found {
+	if found, err := st.Get(ctx, key, "fp1", &got); err != nil || found {
 		t.Fatalf("Get before Remember = %v, %v", found, err)
 	}
 	first := &hookwirev1.CreateSubscriptionResponse{SigningSecret: "whsec_first-secret-value"}
-	if ok, err := st.Remember(ctx, key, first); err != nil || !ok {
+	if ok, err := st.Remember(ctx, key, "fp1", first); err != nil || !ok {
 		t.Fatalf("Remember = %v, %v", ok, err)
 	}
-	if ok, err := st.Remember(ctx, key, &hookwirev1.CreateSubscriptionResponse{SigningSecret: "whsec_second"}); err != nil || ok {
+	if ok, err := st.Remember(ctx, key, "fp1", &hookwirev1.CreateSubscriptionResponse{SigningSecret: "whsec_second"}); err != nil || ok {
 		t.Fatalf("second Remember = %v, %v; want false", ok, err)
 	}
-	if found, err := st.Get(ctx, key, &got); err != nil || !found || !proto.Equal(&got, first) {
+	if found, err := st.Get(ctx, key, "fp1", &got); err != nil || !found || !proto.Equal(&got, first) {
 		t.Fatalf("Get = %v %v, %v", &got, found, err)
+	}
+	if _, err := st.Get(ctx, key, "fp2", &got); !errors.Is(err, idempotency.ErrMismatch) {
+		t.Fatalf("Get with another fingerprint = %v, want ErrMismatch", err)
 	}
 	raw, err := st.KV().Get(ctx, key)
 	if err != nil {
