@@ -66,6 +66,17 @@ func DefaultConfig() Config {
 	}
 }
 
+// EnvVars lists every HOOKWIRE_* variable ConfigFromEnv reads (the process
+// itself also reads daemon.EnvVars).
+func EnvVars() []string {
+	return []string{
+		"HOOKWIRE_GRPC_ADDR", "HOOKWIRE_NATS_URL", "HOOKWIRE_MASTER_KEY", "HOOKWIRE_DEV",
+		"HOOKWIRE_TOKENS_FILE", "HOOKWIRE_ALLOW_HTTP", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE",
+		"HOOKWIRE_SECRET_OVERLAP", "HOOKWIRE_CATALOG_FILE", "HOOKWIRE_KV_REPLICAS",
+		"HOOKWIRE_ALLOW_CIDRS", "HOOKWIRE_HTTPS_ONLY", "HOOKWIRE_DATA_DIR",
+	}
+}
+
 // ConfigFromEnv reads HOOKWIRE_* over DefaultConfig and validates the result.
 func ConfigFromEnv() (Config, error) {
 	c := DefaultConfig()

@@ -5,11 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookwire/hookwire/pkg/auth"
+	"github.com/hookwire/hookwire/pkg/daemon"
 	"github.com/hookwire/hookwire/pkg/testkit"
 	"github.com/hookwire/hookwire/services/registry"
 )
@@ -94,4 +97,43 @@ func startRules(t *testing.T) auth.Rules {
 		t.Fatal(err)
 	}
 	return svc.AuthRules()
+}
+
+// EnvVars is exactly what ConfigFromEnv reads: it lists every HOOKWIRE_*
+// name the code mentions, and setting each listed variable changes the
+// configuration.
+func TestEnvVars(t *testing.T) {
+	found, err := daemon.EnvNamesIn(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if listed := slices.Sorted(slices.Values(registry.EnvVars())); !slices.Equal(found, listed) {
+		t.Fatalf("HOOKWIRE_* names in the code %v, EnvVars() %v", found, listed)
+	}
+	samples := map[string]string{
+		"HOOKWIRE_GRPC_ADDR": ":9999", "HOOKWIRE_NATS_URL": "nats://nats:4222",
+		"HOOKWIRE_MASTER_KEY": strings.Repeat("ab", 32), "HOOKWIRE_DEV": "true", "HOOKWIRE_TOKENS_FILE": "/other",
+		"HOOKWIRE_ALLOW_HTTP": "true", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE": "7", "HOOKWIRE_SECRET_OVERLAP": "1h",
+		"HOOKWIRE_CATALOG_FILE": "/c.json", "HOOKWIRE_KV_REPLICAS": "3", "HOOKWIRE_ALLOW_CIDRS": "10.0.0.0/8",
+		"HOOKWIRE_HTTPS_ONLY": "true", "HOOKWIRE_DATA_DIR": "/d",
+	}
+	t.Setenv("HOOKWIRE_MASTER_KEY", testMasterKey)
+	t.Setenv("HOOKWIRE_TOKENS_FILE", "/base")
+	base, err := registry.ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range registry.EnvVars() {
+		t.Run(name, func(t *testing.T) {
+			v, ok := samples[name]
+			if !ok {
+				t.Fatalf("no sample value for %s", name)
+			}
+			t.Setenv(name, v)
+			c, err := registry.ConfigFromEnv()
+			if err != nil || reflect.DeepEqual(c, base) {
+				t.Fatalf("%s=%s: config unchanged or invalid (%v)", name, v, err)
+			}
+		})
+	}
 }

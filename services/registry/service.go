@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc"
 
 	"github.com/hookwire/hookwire/pkg/catalog"
@@ -45,6 +46,7 @@ type Service struct {
 	index    *index.Index
 	sender   *deliver.Client
 	now      func() time.Time
+	metrics  metric.Registration
 
 	// lastWrite is the highest bucket revision this replica wrote; list
 	// reads wait for the index to reach it (read-your-writes).
@@ -89,14 +91,20 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		allow = append(allow, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
 		log.Warn("DEV MODE: TestEndpoint may reach loopback addresses (127.0.0.0/8, ::1)")
 	}
+	idx := index.New()
+	metrics, err := observeSubscriptions(idx)
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
+		metrics:  metrics,
 		cfg:      cfg,
 		log:      log,
 		box:      box,
 		store:    store,
 		catalog:  cat,
 		requests: requests,
-		index:    index.New(),
+		index:    idx,
 		sender:   deliver.NewClient(deliver.Options{AllowCIDRs: allow, HTTPSOnly: cfg.HTTPSOnly}),
 		now:      func() time.Time { return time.Now().UTC() },
 	}, nil
@@ -141,8 +149,12 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	hookwirev1.RegisterRegistryServiceServer(g, s)
 }
 
+// Ready is closed once the subscription index holds the whole bucket.
+func (s *Service) Ready() <-chan struct{} { return s.index.Ready() }
+
 // Run keeps the subscription index current until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	defer func() { _ = s.metrics.Unregister() }()
 	err := s.store.Watch(ctx, s.index.Apply, s.index.MarkSynced, func(key string, err error) {
 		s.log.Error("undecodable subscription record skipped", "id", key, "error", err)
 	})

@@ -26,11 +26,12 @@ type Index struct {
 	rev     uint64   // highest bucket revision applied
 	synced  bool     // the initial replay is done
 	changed chan struct{}
+	ready   chan struct{} // closed when synced
 }
 
 // New returns an empty, not yet synced Index.
 func New() *Index {
-	return &Index{byID: map[string]Entry{}, changed: make(chan struct{})}
+	return &Index{byID: map[string]Entry{}, changed: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // Apply records one watched change. Changes arrive in revision order.
@@ -56,9 +57,15 @@ func (x *Index) Apply(c subscription.Change) {
 func (x *Index) MarkSynced() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if !x.synced {
+		close(x.ready)
+	}
 	x.synced = true
 	x.notify()
 }
+
+// Ready is closed once the initial replay is complete.
+func (x *Index) Ready() <-chan struct{} { return x.ready }
 
 func (x *Index) notify() {
 	close(x.changed)
@@ -111,6 +118,17 @@ func (x *Index) Page(after string, limit int, keep func(*subscription.Record) bo
 		out = append(out, e)
 	}
 	return out, false
+}
+
+// CountByStatus returns the number of records of each status.
+func (x *Index) CountByStatus() map[subscription.Status]int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := map[subscription.Status]int{}
+	for _, e := range x.byID {
+		n[e.Record.Status]++
+	}
+	return n
 }
 
 // Count returns how many records keep accepts.

@@ -66,3 +66,23 @@ func TestWaitFor(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestReadyAndCountByStatus(t *testing.T) {
+	x := index.New()
+	select {
+	case <-x.Ready():
+		t.Fatal("ready before the initial replay")
+	default:
+	}
+	for i, st := range []subscription.Status{subscription.StatusActive, subscription.StatusActive, subscription.StatusSuspended} {
+		id := fmt.Sprintf("sub_%d", i)
+		x.Apply(subscription.Change{ID: id, Record: subscription.Record{ID: id, Status: st}, Revision: uint64(i + 1)})
+	}
+	x.MarkSynced()
+	x.MarkSynced() // a second call is harmless
+	<-x.Ready()
+	got := x.CountByStatus()
+	if got[subscription.StatusActive] != 2 || got[subscription.StatusSuspended] != 1 || got[subscription.StatusPaused] != 0 {
+		t.Fatalf("CountByStatus = %v", got)
+	}
+}
