@@ -10,11 +10,12 @@ import (
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 )
 
-// ListDeliveries lists the deliveries of a subscription, of an event, or of
-// both, optionally in one state, in the order of their latest write. A page
+// ListDeliveries lists the deliveries of a subscription, of an event, of
+// both, or of every subscription the caller sees in one state, in the order
+// of their latest write. A page
 // may be short and still carry a next token: the log bounds the records read
 // per page, and deliveries of subscriptions outside the caller's scope are
-// left out of a by-event listing.
+// left out of by-event and by-state listings.
 func (s *Server) ListDeliveries(ctx context.Context, req *hookwirev1.ListDeliveriesRequest) (*hookwirev1.ListDeliveriesResponse, error) {
 	f, err := listFilter(req)
 	if err != nil {

@@ -87,3 +87,48 @@ func TestListDeliveriesPages(t *testing.T) {
 		})
 	}
 }
+
+// Listing by state alone spans subscriptions, and a scoped token sees only
+// the deliveries of subscriptions in its scope.
+func TestListDeliveriesByStateOnly(t *testing.T) {
+	e := startEnv(t)
+	e.subscribe(t, "subA", "acquirers/100", []string{saleType}, nil)
+	e.subscribe(t, "subB", "acquirers/200", []string{saleType}, nil)
+	for i := range 6 {
+		st := deliverylog.Failed
+		if i%2 == 0 {
+			st = deliverylog.Delivered
+		}
+		e.record(t, "subA", fmt.Sprintf("a-%d", i), "acquirers/100", uint64(i+1), st)
+		e.record(t, "subB", fmt.Sprintf("b-%d", i), "acquirers/200", uint64(i+10), st)
+	}
+	count := func(token string) map[string]int {
+		bySub := map[string]int{}
+		req := &hookwirev1.ListDeliveriesRequest{State: hookwirev1.DeliveryState_DELIVERY_STATE_FAILED, PageSize: 2}
+		for pages := 0; ; pages++ {
+			if pages > 20 {
+				t.Fatal("pagination does not end")
+			}
+			resp, err := e.client.ListDeliveries(as(token), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range resp.GetDeliveries() {
+				if d.GetState() != hookwirev1.DeliveryState_DELIVERY_STATE_FAILED {
+					t.Fatalf("%s in state %s", d.GetId(), d.GetState())
+				}
+				bySub[d.GetSubscriptionId()]++
+			}
+			if resp.GetNextPageToken() == "" {
+				return bySub
+			}
+			req.PageToken = resp.GetNextPageToken()
+		}
+	}
+	if got := count(rootToken); got["subA"] != 3 || got["subB"] != 3 {
+		t.Fatalf("root sees %v, want 3 failed of each", got)
+	}
+	if got := count(acq100Token); got["subA"] != 3 || got["subB"] != 0 {
+		t.Fatalf("acquirers/100 token sees %v, want only subA's 3", got)
+	}
+}

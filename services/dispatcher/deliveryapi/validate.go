@@ -37,8 +37,8 @@ func checkSubscriptionID(v *badrequest.Violations, id string) {
 func listFilter(req *hookwirev1.ListDeliveriesRequest) (deliverylog.Filter, error) {
 	var v badrequest.Violations
 	f := deliverylog.Filter{SubscriptionID: req.GetSubscriptionId(), EventID: req.GetEventId()}
-	if f.SubscriptionID == "" && f.EventID == "" {
-		v.Add("subscription_id", "subscription_id or event_id is required")
+	if f.SubscriptionID == "" && f.EventID == "" && req.GetState() == hookwirev1.DeliveryState_DELIVERY_STATE_UNSPECIFIED {
+		v.Add("subscription_id", "give subscription_id, event_id or state")
 	}
 	if f.SubscriptionID != "" {
 		checkSubscriptionID(&v, f.SubscriptionID)

@@ -43,7 +43,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		call  func(context.Context) error
 		field string
 	}{
-		{"list without subscription or event", list(&hookwirev1.ListDeliveriesRequest{}), "subscription_id"},
+		{"list without subscription, event or state", list(&hookwirev1.ListDeliveriesRequest{}), "subscription_id"},
 		{"list bad subscription id", list(&hookwirev1.ListDeliveriesRequest{SubscriptionId: "a.b"}), "subscription_id"},
 		{"list long event id", list(&hookwirev1.ListDeliveriesRequest{EventId: strings.Repeat("e", 129)}), "event_id"},
 		{"list unknown state", list(&hookwirev1.ListDeliveriesRequest{SubscriptionId: "s", State: 99}), "state"},

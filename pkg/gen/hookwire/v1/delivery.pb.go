@@ -365,7 +365,8 @@ func (x *Attempt) GetUrl() string {
 
 type ListDeliveriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At least one of subscription_id and event_id is required.
+	// At least one of subscription_id, event_id and state is required; by
+	// state alone, deliveries of every subscription the caller sees.
 	SubscriptionId string        `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
 	EventId        string        `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	State          DeliveryState `protobuf:"varint,3,opt,name=state,proto3,enum=hookwire.v1.DeliveryState" json:"state,omitempty"`
