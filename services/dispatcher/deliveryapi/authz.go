@@ -34,7 +34,7 @@ type subVisibility int
 const (
 	subVisible subVisibility = iota + 1
 	subHidden                // exists, outside the caller's scope
-	subDeleted               // judged per delivery, by the event's scope
+	subDeleted               // judged per delivery, by the subscription scope it recorded
 )
 
 func (s *Server) visibility() *visibility {
@@ -67,7 +67,15 @@ func (v *visibility) sees(ctx context.Context, d deliverylog.Delivery) (bool, er
 		return false, err
 	}
 	if sv == subDeleted {
-		return auth.CheckScope(ctx, d.Scope) == nil, nil
+		// The event's scope says nothing about who owned the subscription:
+		// a subscription at acquirers/1 receives events of its merchants,
+		// whose tokens must not read its endpoint's answers. Without the
+		// recorded subscription scope only root-scope callers see it.
+		owner := ""
+		if d.SubscriptionScope != nil {
+			owner = *d.SubscriptionScope
+		}
+		return auth.CheckScope(ctx, owner) == nil, nil
 	}
 	return sv == subVisible, nil
 }

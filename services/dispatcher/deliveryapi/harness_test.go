@@ -115,6 +115,19 @@ func (e *env) record(t *testing.T, subID, eventID, scope string, seq uint64, st 
 	return d
 }
 
+// recordOwned writes a failed delivery that records its subscription's scope.
+func (e *env) recordOwned(t *testing.T, subID, eventID, eventScope, subScope string) deliverylog.Delivery {
+	t.Helper()
+	d, err := e.log.RecordAttempt(context.Background(),
+		deliverylog.Delivery{SubscriptionID: subID, EventID: eventID, EventType: saleType, Scope: eventScope, SubscriptionScope: &subScope, EventSeq: 1},
+		deliverylog.Attempt{Number: 1, StartedAt: time.Now(), Status: 500, Trigger: deliverylog.TriggerScheduled},
+		deliverylog.Failed, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // publish stores an event in EVENTS and returns its sequence and time.
 func (e *env) publish(t *testing.T, ev bus.Event) (uint64, time.Time) {
 	t.Helper()

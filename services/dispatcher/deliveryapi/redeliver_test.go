@@ -70,7 +70,8 @@ func TestRedeliverRefusals(t *testing.T) {
 		want            codes.Code
 	}{
 		{"unknown delivery", deliverylog.ID("subA", "nope"), acq100Token, codes.NotFound},
-		{"deleted subscription", gone.ID, acq100Token, codes.FailedPrecondition},
+		{"deleted subscription", gone.ID, rootToken, codes.FailedPrecondition},
+		{"deleted subscription of unknown scope", gone.ID, acq100Token, codes.NotFound},
 		{"no event sequence", noSeq.ID, acq100Token, codes.FailedPrecondition},
 		{"read-only token", noSeq.ID, readerToken, codes.PermissionDenied},
 	} {

@@ -41,17 +41,21 @@ const (
 
 // Delivery is one (event, subscription) pair and what happened to it.
 type Delivery struct {
-	ID             string    `json:"id"`
-	EventID        string    `json:"event_id"`
-	EventType      string    `json:"event_type"`
-	SubscriptionID string    `json:"subscription_id"`
-	Scope          string    `json:"scope"` // the event's scope
-	EventSeq       uint64    `json:"event_seq"`
-	State          State     `json:"state"`
-	Attempts       []Attempt `json:"attempts,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
-	NextAttemptAt  time.Time `json:"next_attempt_at,omitzero"`
+	ID             string `json:"id"`
+	EventID        string `json:"event_id"`
+	EventType      string `json:"event_type"`
+	SubscriptionID string `json:"subscription_id"`
+	Scope          string `json:"scope"` // the event's scope
+	// SubscriptionScope is the subscription's scope when the delivery was
+	// written (nil in records written before it existed). It decides who
+	// sees the delivery once the subscription is deleted.
+	SubscriptionScope *string   `json:"subscription_scope,omitempty"`
+	EventSeq          uint64    `json:"event_seq"`
+	State             State     `json:"state"`
+	Attempts          []Attempt `json:"attempts,omitempty"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
+	NextAttemptAt     time.Time `json:"next_attempt_at,omitzero"`
 }
 
 // Attempt is one HTTP request of a delivery.

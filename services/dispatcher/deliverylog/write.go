@@ -15,7 +15,7 @@ func (l *Log) create(ctx context.Context, key string, d Delivery, change func(*D
 	now := l.now().UTC()
 	fresh := Delivery{
 		ID: d.ID, EventID: d.EventID, EventType: d.EventType, SubscriptionID: d.SubscriptionID,
-		Scope: d.Scope, EventSeq: d.EventSeq, State: Pending, CreatedAt: now, UpdatedAt: now,
+		Scope: d.Scope, SubscriptionScope: d.SubscriptionScope, EventSeq: d.EventSeq, State: Pending, CreatedAt: now, UpdatedAt: now,
 	}
 	if !d.CreatedAt.IsZero() {
 		fresh.CreatedAt = d.CreatedAt.UTC()
