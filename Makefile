@@ -53,8 +53,16 @@ run: ## Start everything in one process: hookwire dev (embedded NATS + Redis)
 
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count=1
 
+# Flags of the end-to-end benchmark, e.g. BENCH_ARGS='-w1-events 100000 -w4-backlog 1000000'.
+BENCH_ARGS ?=
+
 .PHONY: bench
-bench: ## Run the Go benchmarks (match index, delivery client, ingest stream)
+bench: redis-server ## End-to-end benchmark W1-W5 on real processes; results in bench/results (BENCH_ARGS=-h lists flags)
+	go build -o $(BIN)/hookwire-bench ./bench
+	$(BIN)/hookwire-bench -repo $(CURDIR) -out $(CURDIR)/bench/results $(BENCH_ARGS)
+
+.PHONY: bench-micro
+bench-micro: ## Run the Go micro-benchmarks (match index, delivery client, ingest stream)
 	cd services/dispatcher && go test -run '^$$' -bench 'Match$$' -benchmem -benchtime 20000x ./match/
 	cd services/dispatcher && go test -run '^$$' -bench IndexMemory -benchtime 1x ./match/
 	cd pkg && go test $(BENCH_FLAGS) ./deliver/

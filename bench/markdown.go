@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// markdown renders the results as the tables committed under bench/results.
+func (r *Results) markdown() string {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	p("# Hookwire benchmark — %s", r.StartedAt)
+	p("")
+	p("%d CPUs, %s, commit %s, kernel %s. Durable JetStream (file storage, default sync policy), real redis-server, the three services as separate processes, receivers in their own process.", r.Host.CPUs, r.Host.GoVersion, r.Host.Commit, r.Host.Kernel)
+	p("")
+	p("Load average at start / end: %s / %s (the machine is shared; other work skews the figures).", r.Host.LoadStart, r.Host.LoadEnd)
+	p("")
+	p("## Targets")
+	p("")
+	p("| Workload | Target | Measured | Result |")
+	p("|---|---|---|---|")
+	for _, t := range r.Targets {
+		res := "miss"
+		switch {
+		case t.Skipped:
+			res = "not run"
+		case t.Pass:
+			res = "pass"
+		}
+		p("| %s | %s | %s | %s |", t.Name, t.Target, t.Measured, res)
+	}
+	if w := r.W1; w != nil {
+		p("")
+		p("## W1 throughput (%d events × %d subscriptions, %d B payload)", w.Events, w.Subscriptions, w.PayloadBytes)
+		p("")
+		p("| Figure | Value |")
+		p("|---|---|")
+		p("| events accepted | %d in %.2f s = **%.0f events/s** (%d rejected) |", w.Accepted, w.AcceptSeconds, w.EventsPerSec, w.Rejected)
+		p("| deliveries end to end | %d in %.2f s = **%.0f deliveries/s** |", w.Delivered, w.EndToEndSeconds, w.DeliveriesPerSec)
+		p("| missing / duplicate | %d / %d (duplicates at end of run: %d) |", w.Missing, w.Duplicates, w.LateDuplicates)
+		p("| publish→receive latency under saturation | p50 %.1f ms, p99 %.1f ms, max %.1f ms |", w.LatencyMS.P50, w.LatencyMS.P99, w.LatencyMS.Max)
+		p("| ceiling (plain Go client, %d workers, keep-alive) | %d POSTs = **%.0f deliveries/s** (%d errors) |", w.CeilingWorkers, w.CeilingDeliveries, w.CeilingPerSec, w.CeilingErrors)
+		p("| pipeline / ceiling | **%.1f %%** |", 100*w.Ratio)
+		p("")
+		procTable(p, "W1 pipeline", w.Processes)
+		procTable(p, "Ceiling run", w.CeilingProcesses)
+	}
+	if w := r.W2; w != nil {
+		w2Table(p, "W2 latency", w)
+	}
+	if w := r.W3; w != nil {
+		p("## W3 wide fan-out (1 event → %d subscriptions on %d receiver ports)", w.Subscriptions, w.Ports)
+		p("")
+		p("| Figure | Value |")
+		p("|---|---|")
+		p("| subscriptions created over gRPC | %.1f s (%.0f/s) |", w.CreateSeconds, w.CreatePerSec)
+		p("| first / last delivery after publish | %.3f s / **%.3f s** |", w.FirstDeliverySecs, w.LastDeliverySecs)
+		p("| delivered / missing / duplicate | %d / %d / %d |", w.Delivered, w.Missing, w.Duplicates)
+		p("")
+		procTable(p, "W3", w.Processes)
+	}
+	if w := r.W2After; w != nil {
+		w2Table(p, "W2 again, with W3's 10,000 non-matching subscriptions in the index", w)
+	}
+	if w := r.W4; w != nil {
+		p("## W4 retry backlog (%d failing subscriptions × %d events, 1 h retry delay)", w.FailingSubs, w.Events)
+		p("")
+		p("| Figure | Value |")
+		p("|---|---|")
+		p("| retries waiting (Redis ZSET) | %d of %d (reached: %v) after %.1f s = %.0f failed attempts/s |", w.Waiting, w.Target, w.Reached, w.BuildSeconds, w.BuildPerSec)
+		for _, n := range backlogProcs {
+			p("| RSS %s before → after | %.1f → %.1f MiB |", n, w.RSSBeforeMiB[n], w.RSSAfterMiB[n])
+		}
+		p("| extra RSS (nats + redis + dispatcher) | **%.1f MiB** |", w.ExtraRSSMiB)
+		p("| healthy p99 / W2 p99 | %.2f |", w.P99VsW2)
+		p("")
+		procTable(p, "W4 backlog build", w.BuildProcesses)
+		w2Table(p, "W4 healthy load beside the backlog", w.Healthy)
+	}
+	if w := r.W5; w != nil {
+		p("## W5 match index (services/dispatcher/match)")
+		p("")
+		p("| Subscriptions | ns/match | allocs/match |")
+		p("|---|---|---|")
+		for _, k := range []string{"subs=10000", "subs=100000", "subs=1000000"} {
+			p("| %s | %.0f | %.0f |", strings.TrimPrefix(k, "subs="), w.NsPerMatch[k], w.AllocsPerMatch[k])
+		}
+		p("")
+		p("Index of 1M subscriptions: %.0f MiB heap; benchmark process peak RSS %.0f MiB.", w.HeapMiB1M, w.PeakRSSMiB1M)
+		p("")
+	}
+	for _, n := range r.Notes {
+		p("- %s", n)
+	}
+	for _, e := range r.Errors {
+		p("- **error**: %s", e)
+	}
+	return b.String()
+}
+
+func w2Table(p func(string, ...any), title string, w *W2Result) {
+	p("## %s (%d events/s × subscriptions = %d deliveries/s offered, %.0f s)", title, w.EventsPerSec, w.DeliveriesPerSec, w.Seconds)
+	p("")
+	p("| p50 | p90 | p99 | max | delivered | missing | duplicates |")
+	p("|---|---|---|---|---|---|---|")
+	p("| %.2f ms | %.2f ms | %.2f ms | %.2f ms | %d of %d | %d | %d |", w.LatencyMS.P50, w.LatencyMS.P90, w.LatencyMS.P99, w.LatencyMS.Max,
+		w.Delivered, w.Expected, w.Missing, w.Duplicates)
+	p("")
+	procTable(p, title, w.Processes)
+}
+
+func procTable(p func(string, ...any), title string, ps []ProcUsage) {
+	if len(ps) == 0 {
+		return
+	}
+	p("%s — per process:", title)
+	p("")
+	p("| Process | CPU s | peak RSS MiB |")
+	p("|---|---|---|")
+	var cpu float64
+	for _, u := range ps {
+		p("| %s | %.2f | %.1f |", u.Name, u.CPUSeconds, u.PeakRSSMiB)
+		cpu += u.CPUSeconds
+	}
+	p("| total | %.2f | |", cpu)
+	p("")
+}
