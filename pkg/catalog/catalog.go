@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/kvwatch"
 )
 
 // Bucket holds one EventType per key; the key is the type name.
@@ -104,34 +106,15 @@ func (c *Catalog) List(ctx context.Context) ([]EventType, error) {
 
 // Watch calls put for every stored type and each later change, and del for
 // deletions, until ctx ends. synced is called once the replay is done.
+// Values that do not decode are skipped.
 func (c *Catalog) Watch(ctx context.Context, put func(EventType), del func(name string), synced func()) error {
-	w, err := c.kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", Bucket, err)
-	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return fmt.Errorf("watch %s: closed", Bucket)
-			}
-			if e == nil {
-				if synced != nil {
-					synced()
-				}
-				continue
-			}
-			if e.Operation() != jetstream.KeyValuePut {
-				del(e.Key())
-				continue
-			}
+	return kvwatch.Run(ctx, c.kv,
+		func(e jetstream.KeyValueEntry) {
 			var et EventType
 			if json.Unmarshal(e.Value(), &et) == nil {
 				put(et)
 			}
-		}
-	}
+		},
+		func(key string, _ uint64) { del(key) },
+		synced)
 }
