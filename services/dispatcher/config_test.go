@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookwire/hookwire/services/dispatcher/mail"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -19,7 +21,8 @@ func TestConfigFromEnv(t *testing.T) {
 			env:  map[string]string{"HOOKWIRE_DEV": "true"},
 			check: func(t *testing.T, c Config) {
 				if c.GRPCAddr != ":50053" || c.DeliveryWorkers != 256 || c.DedupTTL != 72*time.Hour ||
-					c.DeliveryTimeout != 10*time.Second || c.RetryPollInterval != 100*time.Millisecond {
+					c.DeliveryTimeout != 10*time.Second || c.RetryPollInterval != 100*time.Millisecond ||
+					c.RetryWorkers != 64 || c.MaxInFlight != 10 || c.SuspendAfter != 5 || c.SMTP.Addr != "" || c.SMTP.From != "hookwire@localhost" {
 					t.Fatalf("defaults = %+v", c)
 				}
 			},
@@ -30,10 +33,15 @@ func TestConfigFromEnv(t *testing.T) {
 				"HOOKWIRE_MASTER_KEY": key, "HOOKWIRE_TOKENS_FILE": "/t", "HOOKWIRE_DELIVERY_WORKERS": "32",
 				"HOOKWIRE_ACK_WAIT": "90s", "HOOKWIRE_RETRY_JITTER": "0", "HOOKWIRE_ALLOW_CIDRS": "10.0.0.0/8, 127.0.0.0/8",
 				"HOOKWIRE_HTTPS_ONLY": "true", "HOOKWIRE_DELIVERY_TIMEOUT": "30s",
+				"HOOKWIRE_RETRY_WORKERS": "8", "HOOKWIRE_MAX_IN_FLIGHT_DEFAULT": "4", "HOOKWIRE_SUSPEND_AFTER": "0",
+				"HOOKWIRE_SMTP_ADDR": "mail.example.com:587", "HOOKWIRE_SMTP_FROM": "hooks@example.com",
+				"HOOKWIRE_SMTP_USERNAME": "u", "HOOKWIRE_SMTP_PASSWORD": "p",
 			},
 			check: func(t *testing.T, c Config) {
 				if c.DeliveryWorkers != 32 || c.AckWait != 90*time.Second || c.RetryJitter != 0 ||
-					len(c.AllowCIDRs) != 2 || !c.HTTPSOnly || c.DeliveryTimeout != 30*time.Second {
+					len(c.AllowCIDRs) != 2 || !c.HTTPSOnly || c.DeliveryTimeout != 30*time.Second ||
+					c.RetryWorkers != 8 || c.MaxInFlight != 4 || c.SuspendAfter != 0 ||
+					c.SMTP != (mail.Config{Addr: "mail.example.com:587", From: "hooks@example.com", Username: "u", Password: "p"}) {
 					t.Fatalf("config = %+v", c)
 				}
 			},
@@ -47,6 +55,13 @@ func TestConfigFromEnv(t *testing.T) {
 			name:    "unparsable values",
 			env:     map[string]string{"HOOKWIRE_DEV": "true", "HOOKWIRE_DEDUP_TTL": "soon", "HOOKWIRE_ALLOW_CIDRS": "nope"},
 			wantErr: []string{"HOOKWIRE_DEDUP_TTL", "HOOKWIRE_ALLOW_CIDRS"},
+		},
+		{
+			name: "bad lanes, suspension and smtp settings",
+			env: map[string]string{"HOOKWIRE_DEV": "true", "HOOKWIRE_RETRY_WORKERS": "0", "HOOKWIRE_MAX_IN_FLIGHT_DEFAULT": "0",
+				"HOOKWIRE_SUSPEND_AFTER": "-1", "HOOKWIRE_SMTP_ADDR": "no-port", "HOOKWIRE_SMTP_FROM": "nobody", "HOOKWIRE_SMTP_PASSWORD": "p"},
+			wantErr: []string{"HOOKWIRE_RETRY_WORKERS 0", "HOOKWIRE_MAX_IN_FLIGHT_DEFAULT 0", "HOOKWIRE_SUSPEND_AFTER -1",
+				"HOOKWIRE_SMTP_ADDR", "HOOKWIRE_SMTP_FROM", "without HOOKWIRE_SMTP_USERNAME"},
 		},
 		{
 			name:    "ack wait not above the timeout, bad jitter",

@@ -227,6 +227,7 @@ type received struct {
 	header http.Header
 	body   []byte
 	at     time.Time // fake clock
+	wall   time.Time // real clock
 }
 
 // receiver is an HTTP server recording requests per path and answering
@@ -245,7 +246,7 @@ func newReceiver(t testing.TB, c *clock.Fake) *receiver {
 		body, _ := io.ReadAll(req.Body)
 		path := strings.TrimPrefix(req.URL.Path, "/")
 		r.mu.Lock()
-		r.got[path] = append(r.got[path], received{header: req.Header.Clone(), body: body, at: r.clock.Now()})
+		r.got[path] = append(r.got[path], received{header: req.Header.Clone(), body: body, at: r.clock.Now(), wall: time.Now()})
 		n, respond := len(r.got[path]), r.respond
 		r.mu.Unlock()
 		w.WriteHeader(respond(path, n))

@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	pub := ops.NewPublisher(deps.JS)
 	s.notifier = ops.NewNotifier(pub, mail.New(cfg.SMTP), deps.Redis, s.log)
 	if cfg.SMTP.Addr == "" {
-		s.log.Warn("no HOOKWIRE_SMTP_ADDR: suspension e-mails will not be sent")
+		s.log.Info("no HOOKWIRE_SMTP_ADDR: suspension e-mails will not be sent")
 	}
 	streaks := streak.New(deps.Redis)
 	s.worker = worker.New(worker.Deps{
