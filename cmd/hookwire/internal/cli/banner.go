@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/hookwire/hookwire/cmd/hookwire/internal/dev"
 )
@@ -17,11 +18,18 @@ func printBanner(w io.Writer, st *dev.Stack) {
 	if !st.DevAuth() {
 		authText = "bearer tokens from HOOKWIRE_TOKENS_FILE"
 	}
+	traces := "not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 to send them to a Jaeger)"
+	if ep := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); ep != "" {
+		traces = "exported over OTLP to " + ep
+	} else if ep := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); ep != "" {
+		traces = "exported over OTLP to " + ep
+	}
 	fmt.Fprintf(w, `
 Hookwire dev is running. Ctrl-C stops it.
 
   gRPC    %[1]s   registry, ingest, delivery (reflection on)
-  HTTP    http://%[2]s/healthz  /readyz
+  HTTP    http://%[2]s/healthz  /readyz  /metrics
+  Traces  %[7]s
   NATS    %[3]s   store %[4]s/nats
   Redis   %[5]s
   Auth    %[6]s
@@ -35,5 +43,5 @@ Try it (in another terminal):
   hookwire deliveries list --subscription <ID printed by listen>
   grpcurl -plaintext %[1]s list
 
-`, st.GRPCAddr(), st.HTTPAddr(), st.NATSURL(), st.DataDir(), redis, authText)
+`, st.GRPCAddr(), st.HTTPAddr(), st.NATSURL(), st.DataDir(), redis, authText, traces)
 }

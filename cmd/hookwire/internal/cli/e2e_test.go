@@ -38,7 +38,9 @@ func startDev(t *testing.T, dataDir string) *devStack {
 func startDevWith(t *testing.T, o dev.Options) *devStack {
 	t.Helper()
 	o.GRPCAddr, o.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := dev.Start(ctx, o)
 	if err != nil {

@@ -13,6 +13,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// version is reported as the telemetry service.version of `hookwire dev`;
+// set it with -ldflags "-X github.com/hookwire/hookwire/cmd/hookwire/internal/cli.version=…".
+var version = "dev"
+
 // Exit codes.
 const (
 	exitOK    = 0

@@ -24,8 +24,8 @@ func (s *Stack) DataDir() string { return s.opts.DataDir }
 func (s *Stack) DevAuth() bool { return s.devAuth }
 
 // WaitReady blocks until every service that loads state at start (the
-// ingest catalog, the dispatcher index) is serving, or ctx ends. Run must
-// be running.
+// registry and dispatcher subscription indexes, the ingest catalog) is
+// serving, or ctx ends. Run must be running.
 func (s *Stack) WaitReady(ctx context.Context) error {
 	for _, r := range s.ready {
 		select {

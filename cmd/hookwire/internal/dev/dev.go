@@ -16,13 +16,14 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/hookwire/hookwire/pkg/seal"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
 	"github.com/hookwire/hookwire/pkg/auth"
+	"github.com/hookwire/hookwire/pkg/daemon"
 	"github.com/hookwire/hookwire/pkg/grpcserver"
+	"github.com/hookwire/hookwire/pkg/seal"
 )
 
 // service is what the stack needs from each Hookwire service.
@@ -35,16 +36,17 @@ type service interface {
 // Stack is a started dev stack: everything is bound and connected; Run
 // serves it.
 type Stack struct {
-	opts     Options
-	log      *slog.Logger
-	nats     *server.Server
-	nc       *nats.Conn
-	redis    *redisStore
-	services []service
-	ready    []<-chan struct{}
-	grpc     *grpcserver.Server
-	http     *healthServer
-	devAuth  bool
+	opts       Options
+	log        *slog.Logger
+	nats       *server.Server
+	nc         *nats.Conn
+	redis      *redisStore
+	services   []service
+	ready      []<-chan struct{}
+	readyNames []string // service of each ready channel
+	grpc       *grpcserver.Server
+	http       *daemon.HTTPServer
+	devAuth    bool
 }
 
 // Start brings up NATS, Redis and the services and binds both listeners.
@@ -100,13 +102,19 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			rules[m] = p
 		}
 	}
-	if s.grpc, err = grpcserver.New(o.GRPCAddr, grpcserver.Interceptors(authn, rules)...); err != nil {
+	opts := grpcserver.Interceptors(authn, rules, grpc.StatsHandler(otelgrpc.NewServerHandler()))
+	if s.grpc, err = grpcserver.New(o.GRPCAddr, opts...); err != nil {
 		return nil, err
 	}
 	for _, svc := range s.services {
 		svc.Register(s.grpc.GRPC)
 	}
-	if s.http, err = newHealthServer(o.HTTPAddr, s.nc, s.redis.Client, o.Metrics); err != nil {
+	// /readyz: NATS connected, Redis answers, every service loaded its state.
+	checks := []daemon.Check{daemon.NATSCheck(s.nc), daemon.RedisCheck(s.redis.Client)}
+	for i, r := range s.ready {
+		checks = append(checks, daemon.ReadyCheck(s.readyNames[i], r))
+	}
+	if s.http, err = daemon.NewHTTPServer(o.HTTPAddr, o.Metrics, checks...); err != nil {
 		return nil, err
 	}
 	return s, nil

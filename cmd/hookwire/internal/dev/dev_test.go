@@ -30,6 +30,11 @@ func TestReadyzFollowsRedis(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}()
+	readyCtx, readyCancel := context.WithTimeout(ctx, 20*time.Second)
+	defer readyCancel()
+	if err := st.WaitReady(readyCtx); err != nil {
+		t.Fatal(err)
+	}
 	get := func(path string) int {
 		resp, err := http.Get("http://" + st.HTTPAddr() + path)
 		if err != nil {

@@ -29,6 +29,7 @@ func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, maste
 		return fmt.Errorf("start registry: %w", err)
 	}
 	s.services = append(s.services, reg)
+	s.readyWhen("registry", reg.Ready())
 
 	icfg := ingest.DefaultConfig()
 	icfg.Dev = true
@@ -38,7 +39,7 @@ func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, maste
 		return fmt.Errorf("start ingest: %w", err)
 	}
 	s.services = append(s.services, in)
-	s.ready = append(s.ready, in.Ready())
+	s.readyWhen("ingest", in.Ready())
 
 	box, err := seal.New(masterKey)
 	if err != nil {
@@ -57,6 +58,12 @@ func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, maste
 		return fmt.Errorf("start dispatcher: %w", err)
 	}
 	s.services = append(s.services, disp)
-	s.ready = append(s.ready, disp.Ready())
+	s.readyWhen("dispatcher", disp.Ready())
 	return nil
+}
+
+// readyWhen makes WaitReady and /readyz wait for ready.
+func (s *Stack) readyWhen(service string, ready <-chan struct{}) {
+	s.ready = append(s.ready, ready)
+	s.readyNames = append(s.readyNames, service)
 }
