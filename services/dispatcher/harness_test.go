@@ -238,6 +238,9 @@ type receiver struct {
 	mu      sync.Mutex
 	got     map[string][]received
 	respond func(path string, n int) int
+	// block, when set, runs before respond and may hold the request (until
+	// the client gives up: r.Context()).
+	block func(r *http.Request, path string)
 }
 
 func newReceiver(t testing.TB, c *clock.Fake) *receiver {
@@ -247,8 +250,11 @@ func newReceiver(t testing.TB, c *clock.Fake) *receiver {
 		path := strings.TrimPrefix(req.URL.Path, "/")
 		r.mu.Lock()
 		r.got[path] = append(r.got[path], received{header: req.Header.Clone(), body: body, at: r.clock.Now(), wall: time.Now()})
-		n, respond := len(r.got[path]), r.respond
+		n, respond, block := len(r.got[path]), r.respond, r.block
 		r.mu.Unlock()
+		if block != nil {
+			block(req, path)
+		}
 		w.WriteHeader(respond(path, n))
 	}))
 	t.Cleanup(r.srv.Close)

@@ -27,6 +27,9 @@ func TestRateLimitPacesDeliveries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%g/s", tt.perSecond), func(t *testing.T) {
 			h := newHarness(t, 2*time.Minute)
+			// Generous timeouts: a slow attempt on a loaded machine must not
+			// become a retry, which would be a second attempt.
+			h.cfg.AckWait, h.cfg.DeliveryTimeout = 30*time.Second, 10*time.Second
 			h.subscribe(subscription.Record{ID: "limited", EventTypes: []string{"*"},
 				RateLimit: &subscription.RateLimit{PerSecond: tt.perSecond, Burst: tt.burst}})
 			h.subscribe(subscription.Record{ID: "free", EventTypes: []string{"*"}})

@@ -84,7 +84,10 @@ type Holder interface {
 }
 
 // Runner makes the attempt of t and settles msg (worker.Worker.HandleTask).
-type Runner func(ctx context.Context, msg jetstream.Msg, t task.Task)
+// It calls sent as soon as the subscriber has answered (or the attempt
+// failed), before recording it: the lane's slot is the subscriber's
+// connection, not the bookkeeping. sent may be called more than once.
+type Runner func(ctx context.Context, msg jetstream.Msg, t task.Task, sent func())
 
 // Options tune the lanes.
 type Options struct {
@@ -183,6 +186,11 @@ func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts 
 	return l
 }
 
+// minQueue is the shortest lane queue: a pull brings tasks of one
+// subscription in bunches, and a healthy lane must absorb them in memory
+// rather than hold them in Redis.
+const minQueue = 64
+
 // limits are subID's in-flight cap and lane queue length.
 func (l *Lanes) limits(subID string) (capacity, queue int) {
 	capacity = l.opts.MaxInFlight
@@ -190,7 +198,7 @@ func (l *Lanes) limits(subID string) (capacity, queue int) {
 	if ok && rec.MaxInFlight > 0 {
 		capacity = rec.MaxInFlight
 	}
-	return capacity, capacity
+	return capacity, max(4*capacity, minQueue)
 }
 
 // Submit routes one DELIVERIES message of class c: start, wait, or hold.

@@ -2,6 +2,7 @@ package lane
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/hookwire/hookwire/pkg/subscription"
@@ -56,8 +57,10 @@ func (l *Lanes) attempt(ctx context.Context, ln *lane, it item) {
 	if it.queued {
 		_ = it.msg.InProgress() // it may have waited a while
 	}
-	l.run(ctx, it.msg, it.t)
-	l.finish(ctx, ln)
+	var once sync.Once
+	sent := func() { once.Do(func() { l.finish(ctx, ln) }) }
+	l.run(ctx, it.msg, it.t, sent)
+	sent()
 }
 
 // rateWait asks the subscription's rate limit; > 0 means wait that long.

@@ -7,6 +7,7 @@ package streak
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,16 +19,51 @@ const KeyPrefix = "hookwire:failstreak:"
 // ttl forgets a streak nobody added to for a long time.
 const ttl = 30 * 24 * time.Hour
 
-// Counter is the Redis-backed streak counter.
+// resetEvery is how often a run of successes resets a streak that this
+// process did not see grow: a delivered attempt is the hot path, and one
+// DEL a second per subscription is enough to end another replica's streak.
+const resetEvery = time.Second
+
+// Counter is the Redis-backed streak counter. Safe for concurrent use.
 type Counter struct {
 	rdb redis.Cmdable
+	now func() time.Time
+
+	mu    sync.Mutex
+	reset map[string]time.Time // subscription -> last DEL; absent: must DEL
 }
 
 // New returns a Counter.
-func New(rdb redis.Cmdable) *Counter { return &Counter{rdb: rdb} }
+func New(rdb redis.Cmdable) *Counter {
+	return &Counter{rdb: rdb, now: time.Now, reset: map[string]time.Time{}}
+}
+
+// Succeeded ends subID's streak after a delivered delivery. The DEL is
+// skipped when this process reset it less than a second ago and counted no
+// failure since.
+func (c *Counter) Succeeded(ctx context.Context, subID string) error {
+	now := c.now()
+	c.mu.Lock()
+	last, ok := c.reset[subID]
+	fresh := ok && now.Sub(last) < resetEvery
+	if !fresh {
+		if len(c.reset) > 100_000 {
+			clear(c.reset)
+		}
+		c.reset[subID] = now
+	}
+	c.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	return c.Reset(ctx, subID)
+}
 
 // Fail adds an exhausted delivery to subID's streak and returns its length.
 func (c *Counter) Fail(ctx context.Context, subID string) (int64, error) {
+	c.mu.Lock()
+	delete(c.reset, subID) // the next success must DEL
+	c.mu.Unlock()
 	var n *redis.IntCmd
 	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		n = p.Incr(ctx, KeyPrefix+subID)

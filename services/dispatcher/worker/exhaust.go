@@ -23,7 +23,7 @@ func (w *Worker) afterAttempt(ctx context.Context, rec *subscription.Record, ev 
 	log := w.d.Logger.With("subscription_id", rec.ID, "delivery_id", d.ID)
 	switch dec.State {
 	case deliverylog.Delivered:
-		if err := w.d.Streaks.Reset(ctx, rec.ID); err != nil {
+		if err := w.d.Streaks.Succeeded(ctx, rec.ID); err != nil {
 			log.Warn("reset exhausted streak", "err", err)
 		}
 	case deliverylog.Failed:

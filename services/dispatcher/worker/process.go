@@ -13,7 +13,7 @@ import (
 )
 
 // process runs one task to a settled state; an error means "try again".
-func (w *Worker) process(ctx context.Context, t task.Task) error {
+func (w *Worker) process(ctx context.Context, t task.Task, sent func()) error {
 	rec, ok := w.d.Index.Get(t.SubscriptionID)
 	if !ok {
 		return w.discard(ctx, t, "subscription deleted")
@@ -30,6 +30,7 @@ func (w *Worker) process(ctx context.Context, t task.Task) error {
 	}
 	start := w.d.Clock.Now()
 	res := w.send(ctx, rec, t, ev, start)
+	sent()
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down: the attempt did not really happen
 	}

@@ -59,7 +59,7 @@ type Suspender interface {
 // Streaks counts exhausted deliveries in a row (streak.Counter).
 type Streaks interface {
 	Fail(ctx context.Context, subID string) (int64, error)
-	Reset(ctx context.Context, subID string) error
+	Succeeded(ctx context.Context, subID string) error
 }
 
 // Announcer publishes operational events (ops.Publisher).
@@ -148,12 +148,13 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	w.HandleTask(ctx, msg, t)
+	w.HandleTask(ctx, msg, t, func() {})
 }
 
-// HandleTask is Handle of a message already decoded into t.
-func (w *Worker) HandleTask(ctx context.Context, msg jetstream.Msg, t task.Task) {
-	if err := w.process(ctx, t); err != nil {
+// HandleTask is Handle of a message already decoded into t; it calls sent
+// once the subscriber has answered, before the attempt is recorded.
+func (w *Worker) HandleTask(ctx context.Context, msg jetstream.Msg, t task.Task, sent func()) {
+	if err := w.process(ctx, t, sent); err != nil {
 		if ctx.Err() != nil {
 			_ = msg.Nak()
 			return
