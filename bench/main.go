@@ -56,6 +56,7 @@ type config struct {
 	profile     time.Duration
 	profiled    bool
 	keep        bool
+	rev         string
 }
 
 func parseFlags(args []string) (config, error) {
@@ -79,6 +80,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.timeout, "timeout", 20*time.Minute, "whole run")
 	fs.BoolVar(&c.profiled, "profiled", false, "run dispatcher and ingest built from bench/profiled (the same service code plus a pprof listener) and write CPU and allocation profiles of W1 to <out>/profiles")
 	fs.DurationVar(&c.profile, "profile", 20*time.Second, "length of the CPU profiles taken with -profiled")
+	fs.StringVar(&c.rev, "rev", "", "build the services from this git revision (a clean `git archive` export, e.g. HEAD) instead of the working tree, which other changes in progress may make dirty")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temp dir (logs, JetStream data) after the run")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -11,7 +11,7 @@ func (r *Results) markdown() string {
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	p("# Hookwire benchmark — %s", r.StartedAt)
 	p("")
-	p("%d CPUs, %s, commit %s, kernel %s. Durable JetStream (file storage, default sync policy), real redis-server, the three services as separate processes, receivers in their own process.", r.Host.CPUs, r.Host.GoVersion, r.Host.Commit, r.Host.Kernel)
+	p("%d CPUs, %s, commit %s (%s), kernel %s. Durable JetStream (file storage, default sync policy), real redis-server, the three services as separate processes, receivers in their own process.", r.Host.CPUs, r.Host.GoVersion, r.Host.Commit, r.Host.Source, r.Host.Kernel)
 	p("")
 	p("Load average at start / end: %s / %s (the machine is shared; other work skews the figures).", r.Host.LoadStart, r.Host.LoadEnd)
 	p("")
@@ -41,6 +41,12 @@ func (r *Results) markdown() string {
 		p("| publish→receive latency under saturation | p50 %.1f ms, p99 %.1f ms, max %.1f ms |", w.LatencyMS.P50, w.LatencyMS.P99, w.LatencyMS.Max)
 		p("| ceiling (plain Go client, %d workers, keep-alive) | %d POSTs = **%.0f deliveries/s** (%d errors) |", w.CeilingWorkers, w.CeilingDeliveries, w.CeilingPerSec, w.CeilingErrors)
 		p("| pipeline / ceiling | **%.1f %%** |", 100*w.Ratio)
+		p("| per delivery: NATS messages (in+out at the server) / Redis commands | %.2f / %.2f |", w.PerDelivery.NATSMsgs, w.PerDelivery.RedisCommands)
+		var cpu []string
+		for _, u := range w.Processes {
+			cpu = append(cpu, fmt.Sprintf("%s %.0f", u.Name, w.PerDelivery.CPUMicros[u.Name]))
+		}
+		p("| per delivery: CPU µs by process | %s |", strings.Join(cpu, ", "))
 		p("")
 		procTable(p, "W1 pipeline", w.Processes)
 		procTable(p, "Ceiling run", w.CeilingProcesses)

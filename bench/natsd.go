@@ -18,12 +18,14 @@ func runNATSD(args []string) error {
 	fs := flag.NewFlagSet("natsd", flag.ExitOnError)
 	port := fs.Int("port", 4222, "client port")
 	dir := fs.String("dir", "", "JetStream store directory")
+	mon := fs.Int("http", 0, "monitoring port (/varz)")
 	_ = fs.Parse(args)
 	if *dir == "" {
 		return fmt.Errorf("natsd: -dir is required")
 	}
 	srv, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: *port, JetStream: true, StoreDir: *dir, NoSigs: true,
+		HTTPHost: "127.0.0.1", HTTPPort: *mon,
 	})
 	if err != nil {
 		return fmt.Errorf("natsd: %w", err)

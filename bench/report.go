@@ -31,6 +31,7 @@ type Host struct {
 	CPUs      int    `json:"cpus"`
 	GoVersion string `json:"go"`
 	Commit    string `json:"commit"`
+	Source    string `json:"source"`
 	Kernel    string `json:"kernel"`
 	// LoadStart and LoadEnd are /proc/loadavg at the start and end of the
 	// run: other work on the machine skews every figure.

@@ -15,7 +15,15 @@ import (
 // run builds and starts the stack, runs the chosen workloads, and writes
 // the results. A failed workload is recorded and the next one still runs.
 func run(ctx context.Context, cfg config, dir string, ps *procs) error {
-	res := &Results{StartedAt: stampNow(), Host: host(cfg.repo), Config: cfgView(cfg)}
+	res := &Results{StartedAt: stampNow(), Host: host(cfg.repo, cfg.rev), Config: cfgView(cfg)}
+	if cfg.rev != "" {
+		src := filepath.Join(dir, "src")
+		logf("exporting %s (%s) to %s", cfg.rev, res.Host.Commit, src)
+		if err := export(ctx, cfg.repo, cfg.rev, src); err != nil {
+			return err
+		}
+		cfg.repo = src
+	}
 	want := func(w string) bool { return strings.Contains(","+cfg.workloads+",", ","+w+",") }
 	logf("building services into %s", dir)
 	if err := build(ctx, cfg.repo, dir, cfg.profiled); err != nil {
@@ -143,9 +151,17 @@ func run(ctx context.Context, cfg config, dir string, ps *procs) error {
 	return nil
 }
 
-func host(repo string) Host {
-	h := Host{CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
-	if out, err := exec.Command("git", "-C", repo, "rev-parse", "--short", "HEAD").Output(); err == nil {
+func host(repo, rev string) Host {
+	h := Host{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Source: "working tree"}
+	if rev == "" {
+		rev = "HEAD"
+		if out, err := exec.Command("git", "-C", repo, "status", "--porcelain", "--", "services", "pkg").Output(); err == nil && len(out) > 0 {
+			h.Source = "working tree with uncommitted changes in services/ or pkg/"
+		}
+	} else {
+		h.Source = "git archive " + rev
+	}
+	if out, err := exec.Command("git", "-C", repo, "rev-parse", "--short", rev).Output(); err == nil {
 		h.Commit = strings.TrimSpace(string(out))
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
@@ -153,6 +169,18 @@ func host(repo string) Host {
 	}
 	h.LoadStart = loadavg()
 	return h
+}
+
+// export writes a clean copy of the repository at rev into dst.
+func export(ctx context.Context, repo, rev, dst string) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "sh", "-c", `git -C "$1" archive --format=tar "$2" | tar -x -C "$3"`, "export", repo, rev, dst)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("export %s: %w\n%s", rev, err, out)
+	}
+	return nil
 }
 
 func loadavg() string {
@@ -168,6 +196,6 @@ func cfgView(c config) map[string]any {
 	return map[string]any{
 		"workloads": c.workloads, "subs": c.subs, "payload": c.payload, "w1_events": c.w1Events,
 		"ceiling_workers": c.ceilWorkers, "w2_rate": c.w2Rate, "w2_duration": c.w2Duration.String(),
-		"w3_subs": c.w3Subs, "w4_backlog": c.w4Backlog, "w4_subs": c.w4Subs, "profiled": c.profiled,
+		"w3_subs": c.w3Subs, "w4_backlog": c.w4Backlog, "w4_subs": c.w4Subs, "profiled": c.profiled, "rev": c.rev,
 	}
 }

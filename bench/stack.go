@@ -32,6 +32,7 @@ type stack struct {
 	dispatch  *proc
 	recv      *proc
 	natsURL   string
+	natsMon   string // NATS monitoring address (/varz)
 	redisAddr string
 	regAddr   string
 	ingAddr   string
@@ -83,8 +84,12 @@ func (st *stack) up(ctx context.Context, receiverPorts int) error {
 		return err
 	}
 	_, natsPort, _ := net.SplitHostPort(natsAddr)
+	if st.natsMon, err = freeAddr(); err != nil {
+		return err
+	}
+	_, monPort, _ := net.SplitHostPort(st.natsMon)
 	st.natsURL = "nats://" + natsAddr
-	if st.nats, err = st.ps.start(st.dir, "nats", self, []string{"natsd", "-port", natsPort, "-dir", filepath.Join(st.dir, "jetstream")}, nil); err != nil {
+	if st.nats, err = st.ps.start(st.dir, "nats", self, []string{"natsd", "-port", natsPort, "-http", monPort, "-dir", filepath.Join(st.dir, "jetstream")}, nil); err != nil {
 		return err
 	}
 	if err := waitFor(ctx, 30*time.Second, st.nats, func(ctx context.Context) error { return pingNATS(ctx, st.natsURL) }); err != nil {

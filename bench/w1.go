@@ -28,6 +28,7 @@ type W1Result struct {
 	DeliveriesPerSec  float64     `json:"deliveries_per_s"`
 	LatencyMS         Latency     `json:"latency_ms"`
 	Processes         []ProcUsage `json:"processes"`
+	PerDelivery       PerDelivery `json:"per_delivery"`
 	CeilingDeliveries int64       `json:"ceiling_deliveries"`
 	CeilingWorkers    int         `json:"ceiling_workers"`
 	CeilingPerSec     float64     `json:"ceiling_per_s"`
@@ -40,9 +41,12 @@ func (b *bench) w1(ctx context.Context) (*W1Result, error) {
 	r := &W1Result{Events: b.cfg.w1Events, Subscriptions: b.cfg.subs, PayloadBytes: b.cfg.payload}
 	r.Expected = int64(r.Events * r.Subscriptions)
 	logf("W1: %d events x %d subscriptions = %d deliveries", r.Events, r.Subscriptions, r.Expected)
+	c0, err := b.counters(ctx)
+	if err != nil {
+		return nil, err
+	}
 	m := b.startMeter()
 	start := time.Now()
-	var err error
 	r.Accepted, r.Rejected, err = b.publishAll(ctx, "w1", r.Events)
 	if err != nil {
 		return nil, err
@@ -56,6 +60,12 @@ func (b *bench) w1(ctx context.Context) (*W1Result, error) {
 		return nil, err
 	}
 	r.Processes = m.stop()
+	c1, err := b.counters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.PerDelivery = perDelivery(c0, c1, r.Processes, s.Unique)
+	logf("  per delivery: %.2f NATS messages, %.2f Redis commands, CPU µs %v", r.PerDelivery.NATSMsgs, r.PerDelivery.RedisCommands, r.PerDelivery.CPUMicros)
 	r.Delivered, r.Duplicates, r.LatencyMS = s.Unique, s.Duplicates, s.LatencyMS
 	r.Missing = r.Expected - s.Unique
 	if s.LastNS > 0 {
