@@ -141,3 +141,24 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	<-done
 }
+
+// TestMatchAnyIgnoresStatus: MatchAny (fan-out) also returns paused and
+// suspended subscriptions, once each; Match still returns only ACTIVE ones.
+func TestMatchAnyIgnoresStatus(t *testing.T) {
+	ix := fixture()
+	m := bus.Meta{ID: "e", Type: "transaction.sale.success", Scope: "acquirers/100/merchants/2000", Attributes: map[string]string{"payment_method": "CARD"}}
+	collect := func(f func(bus.Meta, func(*subscription.Record) bool)) []string {
+		var ids []string
+		f(m, func(r *subscription.Record) bool { ids = append(ids, r.ID); return true })
+		sort.Strings(ids)
+		return ids
+	}
+	active, all := collect(ix.Match), collect(ix.MatchAny)
+	extra := slices.DeleteFunc(slices.Clone(all), func(id string) bool { return slices.Contains(active, id) })
+	if want := []string{"paused", "suspended"}; !slices.Equal(extra, want) {
+		t.Fatalf("MatchAny - Match = %v, want %v (MatchAny %v)", extra, want, all)
+	}
+	if len(slices.Compact(slices.Clone(all))) != len(all) {
+		t.Fatalf("MatchAny returned a subscription twice: %v", all)
+	}
+}
