@@ -51,18 +51,19 @@ func (a *app) devCommand() *cobra.Command {
 	return c
 }
 
-// devLogger logs at HOOKWIRE_LOG_LEVEL in format, with trace ids.
+// devLogger logs at HOOKWIRE_LOG_LEVEL in format, with trace ids. Each
+// service's records carry its name as "service" (package dev adds it).
 func devLogger(w io.Writer, format string) (*slog.Logger, error) {
 	level, err := daemon.LogLevel()
 	if err != nil {
 		return nil, usageError{err}
 	}
+	opts := &slog.HandlerOptions{Level: level}
 	switch format {
 	case "json":
-		return telemetry.NewLogger(w, level, "hookwire-dev"), nil
+		return slog.New(telemetry.TraceHandler{Handler: slog.NewJSONHandler(w, opts)}), nil
 	case "text":
-		h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
-		return slog.New(telemetry.TraceHandler{Handler: h}), nil
+		return slog.New(telemetry.TraceHandler{Handler: slog.NewTextHandler(w, opts)}), nil
 	}
 	return nil, usagef("--log-format must be json or text, not %q", format)
 }

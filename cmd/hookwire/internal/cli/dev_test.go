@@ -59,6 +59,9 @@ func TestDevCommandMetricsAndJSONLogs(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &rec); err != nil || rec["level"] == nil || rec["msg"] == nil {
 			t.Fatalf("log line is not slog JSON: %q", l)
 		}
+		if strings.Count(l, `"service":`) > 1 {
+			t.Fatalf("log line names its service twice: %q", l)
+		}
 	}
 	if len(lines) < 3 {
 		t.Fatalf("only %d log lines", len(lines))
