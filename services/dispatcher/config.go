@@ -61,6 +61,10 @@ import (
 //   - HOOKWIRE_STREAM_REPLICAS (default 1; 3 on a cluster): replicas of the
 //     DELIVERIES stream, and of EVENTS when the dispatcher creates it.
 //   - HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW (default 2m): DELIVERIES dedup window.
+//   - HOOKWIRE_PUBLISH_ACK_TIMEOUT (default 10s): how long enqueueing
+//     delivery tasks (fan-out, retry and parked-task release, Redeliver,
+//     Replay) waits for JetStream's acknowledgement before it fails and the
+//     work is tried again.
 //   - HOOKWIRE_EVENTS_DUPLICATE_WINDOW (2m), HOOKWIRE_EVENTS_MAX_AGE (720h):
 //     used only to create EVENTS if ingest has not (same as ingest's).
 //   - HOOKWIRE_DELIVERY_RETENTION, HOOKWIRE_DELIVERY_REPLICAS: the delivery
@@ -89,6 +93,7 @@ type Config struct {
 	StreamReplicas    int
 
 	DeliveriesDuplicateWindow time.Duration
+	PublishAckTimeout         time.Duration
 	EventsDuplicateWindow     time.Duration
 	EventsMaxAge              time.Duration
 	DeliveryLog               deliverylog.Config
@@ -113,6 +118,7 @@ func DefaultConfig() Config {
 		DeliveryTimeout:           10 * time.Second,
 		StreamReplicas:            1,
 		DeliveriesDuplicateWindow: 2 * time.Minute,
+		PublishAckTimeout:         10 * time.Second,
 		EventsDuplicateWindow:     2 * time.Minute,
 		EventsMaxAge:              30 * 24 * time.Hour,
 		DeliveryLog:               deliverylog.Config{Retention: deliverylog.DefaultRetention, Replicas: 1},
@@ -172,6 +178,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveriesDuplicateWindow <= 0 {
 		bad("HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW %s: must be positive", c.DeliveriesDuplicateWindow)
+	}
+	if c.PublishAckTimeout <= 0 {
+		bad("HOOKWIRE_PUBLISH_ACK_TIMEOUT %s: must be positive", c.PublishAckTimeout)
 	}
 	if c.EventsDuplicateWindow <= 0 || c.EventsMaxAge < c.EventsDuplicateWindow {
 		bad("HOOKWIRE_EVENTS_DUPLICATE_WINDOW %s / HOOKWIRE_EVENTS_MAX_AGE %s: window must be positive and max age at least the window",

@@ -35,12 +35,12 @@ func TestConfigFromEnv(t *testing.T) {
 				"HOOKWIRE_HTTPS_ONLY": "true", "HOOKWIRE_DELIVERY_TIMEOUT": "30s",
 				"HOOKWIRE_RETRY_WORKERS": "8", "HOOKWIRE_MAX_IN_FLIGHT_DEFAULT": "4", "HOOKWIRE_SUSPEND_AFTER": "0",
 				"HOOKWIRE_SMTP_ADDR": "mail.example.com:587", "HOOKWIRE_SMTP_FROM": "hooks@example.com",
-				"HOOKWIRE_SMTP_USERNAME": "u", "HOOKWIRE_SMTP_PASSWORD": "p",
+				"HOOKWIRE_SMTP_USERNAME": "u", "HOOKWIRE_SMTP_PASSWORD": "p", "HOOKWIRE_PUBLISH_ACK_TIMEOUT": "3s",
 			},
 			check: func(t *testing.T, c Config) {
 				if c.DeliveryWorkers != 32 || c.AckWait != 90*time.Second || c.RetryJitter != 0 ||
 					len(c.AllowCIDRs) != 2 || !c.HTTPSOnly || c.DeliveryTimeout != 30*time.Second ||
-					c.RetryWorkers != 8 || c.MaxInFlight != 4 || c.SuspendAfter != 0 ||
+					c.RetryWorkers != 8 || c.MaxInFlight != 4 || c.SuspendAfter != 0 || c.PublishAckTimeout != 3*time.Second ||
 					c.SMTP != (mail.Config{Addr: "mail.example.com:587", From: "hooks@example.com", Username: "u", Password: "p"}) {
 					t.Fatalf("config = %+v", c)
 				}
@@ -65,8 +65,8 @@ func TestConfigFromEnv(t *testing.T) {
 		},
 		{
 			name:    "ack wait not above the timeout, bad jitter",
-			env:     map[string]string{"HOOKWIRE_DEV": "true", "HOOKWIRE_ACK_WAIT": "5s", "HOOKWIRE_RETRY_JITTER": "2"},
-			wantErr: []string{"HOOKWIRE_ACK_WAIT 5s: must exceed", "HOOKWIRE_RETRY_JITTER 2"},
+			env:     map[string]string{"HOOKWIRE_DEV": "true", "HOOKWIRE_ACK_WAIT": "5s", "HOOKWIRE_RETRY_JITTER": "2", "HOOKWIRE_PUBLISH_ACK_TIMEOUT": "0s"},
+			wantErr: []string{"HOOKWIRE_ACK_WAIT 5s: must exceed", "HOOKWIRE_RETRY_JITTER 2", "HOOKWIRE_PUBLISH_ACK_TIMEOUT 0s"},
 		},
 	}
 	for _, tt := range tests {

@@ -67,6 +67,7 @@ func ConfigFromEnv() (Config, error) {
 	boolean("HOOKWIRE_HTTPS_ONLY", &c.HTTPSOnly)
 	num("HOOKWIRE_STREAM_REPLICAS", &c.StreamReplicas)
 	dur("HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW", &c.DeliveriesDuplicateWindow)
+	dur("HOOKWIRE_PUBLISH_ACK_TIMEOUT", &c.PublishAckTimeout)
 	dur("HOOKWIRE_EVENTS_DUPLICATE_WINDOW", &c.EventsDuplicateWindow)
 	dur("HOOKWIRE_EVENTS_MAX_AGE", &c.EventsMaxAge)
 	dl, err := deliverylog.ConfigFromEnv(os.Getenv)

@@ -167,7 +167,7 @@ func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
 	if err != nil {
 		return fmt.Errorf("open stream %s: %w", bus.EventsStream, err)
 	}
-	qcfg := task.QueueConfig{Replicas: s.cfg.StreamReplicas, Dedup: s.cfg.DeliveriesDuplicateWindow}
+	qcfg := task.QueueConfig{Replicas: s.cfg.StreamReplicas, Dedup: s.cfg.DeliveriesDuplicateWindow, AckTimeout: s.cfg.PublishAckTimeout}
 	if s.queue, err = task.OpenQueue(ctx, js, qcfg); err != nil {
 		return err
 	}

@@ -25,7 +25,15 @@ const (
 type QueueConfig struct {
 	Replicas int           // 1 on a single server, 3 in a cluster
 	Dedup    time.Duration // duplicate window for MsgID; zero means 2m
+	// AckTimeout bounds the wait for JetStream's acknowledgement of a
+	// publish (HOOKWIRE_PUBLISH_ACK_TIMEOUT); zero means DefaultAckTimeout.
+	// An unacknowledged enqueue returns an error instead of waiting for ever,
+	// so the message that caused it is redelivered.
+	AckTimeout time.Duration
 }
+
+// DefaultAckTimeout is QueueConfig.AckTimeout's default.
+const DefaultAckTimeout = 10 * time.Second
 
 // StreamConfig is the DELIVERIES stream: a work queue (a task is removed
 // once a worker acks it), file storage, and a duplicate window so that a
@@ -49,17 +57,29 @@ func StreamConfig(cfg QueueConfig) jetstream.StreamConfig {
 
 // Queue publishes tasks to DELIVERIES. It is safe for concurrent use.
 type Queue struct {
-	js     jetstream.JetStream
-	stream jetstream.Stream
+	js      jetstream.JetStream // publishes, with the async ack timeout
+	stream  jetstream.Stream
+	timeout time.Duration
 }
 
-// OpenQueue creates or updates the DELIVERIES stream.
+// OpenQueue creates or updates the DELIVERIES stream. Tasks are published
+// through a JetStream context of their own over js's connection, whose
+// asynchronous publishes time out after cfg.AckTimeout (a publish that is
+// never acknowledged is otherwise pending in the client for ever).
 func OpenQueue(ctx context.Context, js jetstream.JetStream, cfg QueueConfig) (*Queue, error) {
 	s, err := js.CreateOrUpdateStream(ctx, StreamConfig(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", Stream, err)
 	}
-	return &Queue{js: js, stream: s}, nil
+	timeout := cfg.AckTimeout
+	if timeout <= 0 {
+		timeout = DefaultAckTimeout
+	}
+	pub, err := jetstream.New(js.Conn(), jetstream.WithPublishAsyncTimeout(timeout))
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", Stream, err)
+	}
+	return &Queue{js: pub, stream: s, timeout: timeout}, nil
 }
 
 // Stream is the DELIVERIES stream, for consumers.
@@ -71,6 +91,8 @@ func (q *Queue) Enqueue(ctx context.Context, t Task) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, q.timeout)
+	defer cancel()
 	if _, err := q.js.PublishMsg(ctx, m); err != nil {
 		return fmt.Errorf("enqueue task %s: %w", t.MsgID(), err)
 	}
@@ -110,6 +132,10 @@ func (q *Queue) enqueueChunk(ctx context.Context, ts []Task) error {
 		}
 		futures = append(futures, f)
 	}
+	// The client fails each future after q.timeout; the timer is a second
+	// bound, should a future never settle.
+	wait := time.NewTimer(q.timeout + time.Second)
+	defer wait.Stop()
 	var errs []error
 	for i, f := range futures {
 		select {
@@ -118,6 +144,8 @@ func (q *Queue) enqueueChunk(ctx context.Context, ts []Task) error {
 			errs = append(errs, fmt.Errorf("enqueue task %s: %w", ts[i].MsgID(), err))
 		case <-ctx.Done():
 			return fmt.Errorf("enqueue %d tasks: %w", len(ts), ctx.Err())
+		case <-wait.C:
+			return fmt.Errorf("enqueue %d tasks: no acknowledgement within %s", len(ts), q.timeout)
 		}
 	}
 	return errors.Join(errs...)

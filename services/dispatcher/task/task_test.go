@@ -81,3 +81,49 @@ func TestEnqueueIsIdempotent(t *testing.T) {
 		t.Fatalf("stored task = %+v, %v; want %+v", got, err, a)
 	}
 }
+
+// TestEnqueueFailsWhenNeverAcknowledged: a publish JetStream never answers
+// (here a plain subscriber takes the subject and stays silent) makes both
+// Enqueue and EnqueueAll return an error after the ack timeout, even under
+// a context without deadline, instead of waiting for ever.
+func TestEnqueueFailsWhenNeverAcknowledged(t *testing.T) {
+	ctx := context.Background()
+	n := testkit.StartNATS(t)
+	nc, js := n.Connect(t)
+	q, err := OpenQueue(ctx, js, QueueConfig{AckTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteStream(ctx, Stream); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nc.SubscribeSync(SubjectPrefix + ">") // a black hole
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	mk := func(sub string) Task {
+		return Task{DeliveryID: sub + "_k", SubscriptionID: sub, EventID: "e", EventSeq: 1, Trigger: Scheduled}
+	}
+	tests := []struct {
+		name    string
+		enqueue func() error
+	}{
+		{"one", func() error { return q.Enqueue(ctx, mk("a")) }},
+		{"many", func() error { return q.EnqueueAll(ctx, []Task{mk("a"), mk("b"), mk("c")}) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { done <- tt.enqueue() }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatal("enqueue without acknowledgement succeeded")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("enqueue still waiting for an acknowledgement after 10s")
+			}
+		})
+	}
+}
