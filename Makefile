@@ -69,8 +69,16 @@ bench-micro: ## Run the Go micro-benchmarks (match index, delivery client, inges
 	cd services/ingest && go test $(BENCH_FLAGS) -benchtime 3s .
 
 .PHONY: up
-up: ## docker compose up (needs a Docker engine)
+up: deploy/tokens.local.json ## docker compose up (needs a Docker engine)
 	docker compose up -d --build
+
+# A root token for the local compose stack, made on first `make up` and shown
+# once; only its SHA-256 is stored (the file is not committed).
+deploy/tokens.local.json:
+	@tok=$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'); \
+	sum=$$(printf %s "$$tok" | sha256sum | cut -d' ' -f1); \
+	printf '{"tokens": [\n  {"name": "local-root", "sha256": "%s", "scope": "", "permissions": ["manage", "read", "publish"]}\n]}\n' "$$sum" > $@; \
+	echo "Created $@. Root token for the compose stack (shown once): $$tok"
 
 .PHONY: down
 down: ## docker compose down
