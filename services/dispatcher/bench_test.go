@@ -30,7 +30,7 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 	}
 	for i := range subs {
-		testkitEventuallyCount(b, h, fmt.Sprintf("bench-%d", i), events)
+		waitCount(b, h, fmt.Sprintf("bench-%d", i), events)
 	}
 	b.ReportMetric(float64(events*subs)/time.Since(start).Seconds(), "deliveries/s")
 }

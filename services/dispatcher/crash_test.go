@@ -30,7 +30,7 @@ func TestCrashMidDeliveryLosesNothing(t *testing.T) {
 	})
 	a := h.start()
 	h.publish("evt-crash", "ach.returned", "acquirers/1", nil)
-	testkitEventuallyCount(t, h, "slow", 1)
+	waitCount(t, h, "slow", 1)
 	a.crash()
 	close(release)
 

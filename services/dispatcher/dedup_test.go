@@ -23,7 +23,7 @@ func TestEventIDPublishedTwiceIsDeliveredOnce(t *testing.T) {
 			h.subscribe(subscription.Record{ID: "once", EventTypes: []string{"*"}})
 			h.start()
 			h.publish("evt-dup", "ach.returned", "acquirers/1", nil)
-			testkitEventuallyCount(t, h, "once", 1)
+			waitCount(t, h, "once", 1)
 			if tt.stored == 1 {
 				if ack := h.publish("evt-dup", "ach.returned", "acquirers/1", nil); !ack.Duplicate {
 					t.Fatalf("second publish inside the window stored a new message (seq %d)", ack.Sequence)

@@ -61,7 +61,7 @@ func benchIsolation(b *testing.B, hanging, capacity int) {
 		}
 	}
 	for _, id := range healthy {
-		testkitEventuallyCount(b, h, id, events)
+		waitCount(b, h, id, events)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()

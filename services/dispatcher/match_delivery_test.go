@@ -10,6 +10,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/signing"
 	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/pkg/testkit"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 )
 
@@ -39,7 +40,7 @@ func TestEventReachesExactlyTheMatchingSubscriptions(t *testing.T) {
 
 	for _, s := range subs {
 		if s.want {
-			testkitEventuallyCount(t, h, s.rec.ID, 1)
+			waitCount(t, h, s.rec.ID, 1)
 		}
 	}
 	h.waitQuiet()
@@ -62,15 +63,10 @@ func TestEventReachesExactlyTheMatchingSubscriptions(t *testing.T) {
 	}
 }
 
-func testkitEventuallyCount(t testing.TB, h *harness, path string, n int) {
+func waitCount(t testing.TB, h *harness, path string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for h.rcv.count(path) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s received %d requests within 20s, want %d", path, h.rcv.count(path), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 20*time.Second, func() bool { return h.rcv.count(path) >= n },
+		"%s to receive %d requests", path, n)
 }
 
 func TestDeliveredRequestIsSignedAndAuthenticated(t *testing.T) {
@@ -80,8 +76,8 @@ func TestDeliveredRequestIsSignedAndAuthenticated(t *testing.T) {
 	h.subscribe(subscription.Record{ID: "plain", EventTypes: []string{"*"}}, newer)
 	h.start()
 	h.publish("evt-sig", "ach.returned", "acquirers/7", nil)
-	testkitEventuallyCount(t, h, "rotating", 1)
-	testkitEventuallyCount(t, h, "plain", 1)
+	waitCount(t, h, "rotating", 1)
+	waitCount(t, h, "plain", 1)
 
 	tests := []struct {
 		path      string
@@ -141,7 +137,7 @@ func TestMalformedEventMessageReachesNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.publish("evt-good", "ach.returned", "acquirers/1", nil)
-	testkitEventuallyCount(t, h, "all", 1)
+	waitCount(t, h, "all", 1)
 	h.waitQuiet()
 	if n := h.rcv.count("all"); n != 1 {
 		t.Fatalf("subscriber received %d requests, want only the well-formed event", n)

@@ -54,7 +54,7 @@ func TestRestingSubscriptionTasksAreParkedAndDeliveredAfterResume(t *testing.T) 
 			h.subscribe(subscription.Record{ID: "resting", EventTypes: []string{"*"}})
 			in := h.start()
 			h.publish("evt-park", "ach.returned", "acquirers/1", nil)
-			testkitEventuallyCount(t, h, "resting", 1)
+			waitCount(t, h, "resting", 1)
 			if tt.rest != nil {
 				tt.rest(h)
 			}
@@ -71,7 +71,7 @@ func TestRestingSubscriptionTasksAreParkedAndDeliveredAfterResume(t *testing.T) 
 			}
 
 			h.setStatus("resting", subscription.StatusActive)
-			testkitEventuallyCount(t, h, "resting", 2)
+			waitCount(t, h, "resting", 2)
 			id := deliverylog.ID("resting", "evt-park")
 			testkit.Eventually(t, 10*time.Second, func() bool {
 				d, err := in.svc.DeliveryLog().Get(h.ctx, id)

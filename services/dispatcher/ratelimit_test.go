@@ -37,11 +37,11 @@ func TestRateLimitPacesDeliveries(t *testing.T) {
 			for i := range tt.events {
 				h.publish(fmt.Sprintf("evt-%d", i), "ach.returned", "acquirers/1", nil)
 			}
-			testkitEventuallyCount(t, h, "free", tt.events)
+			waitCount(t, h, "free", tt.events)
 			if n := h.rcv.count("limited"); n >= tt.events {
 				t.Fatalf("the limited subscription had all %d deliveries when the free one was through", n)
 			}
-			testkitEventuallyCount(t, h, "limited", tt.events)
+			waitCount(t, h, "limited", tt.events)
 			h.waitQuiet()
 
 			reqs := h.rcv.requests("limited")

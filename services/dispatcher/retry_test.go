@@ -37,11 +37,11 @@ func TestRetriesFollowTheSchedule(t *testing.T) {
 			in := h.start()
 			h.publish("evt-retry", "transaction.sale.success", "acquirers/1", nil)
 			for n := 1; n < tt.attempts; n++ {
-				testkitEventuallyCount(t, h, "flaky", n)
+				waitCount(t, h, "flaky", n)
 				due := h.waitRetry()
 				h.clock.Set(due)
 			}
-			testkitEventuallyCount(t, h, "flaky", tt.attempts)
+			waitCount(t, h, "flaky", tt.attempts)
 			id := deliverylog.ID("flaky", "evt-retry")
 			var d deliverylog.Delivery
 			testkit.Eventually(t, 10*time.Second, func() bool {

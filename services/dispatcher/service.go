@@ -132,7 +132,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s.retries = retry.New(deps.Redis, s.queue, s.clock, s.log, cfg.RetryPollInterval)
 	s.lot = park.New(deps.Redis, s.queue, s.clock, s.log)
 	s.releaser = park.NewReleaser(s.lot, s.index, s.log, 0)
-	s.fanout = fanout.New(s.index, dedup.New(deps.Redis, cfg.DedupTTL), s.queue, s.log, 0)
+	s.fanout = fanout.New(s.index, dedup.New(deps.Redis, cfg.DedupTTL), s.queue, s.log,
+		fanout.Options{DuplicateWindow: cfg.DeliveriesDuplicateWindow})
 	pub := ops.NewPublisher(deps.JS)
 	s.notifier = ops.NewNotifier(pub, mail.New(cfg.SMTP), deps.Redis, s.log)
 	if cfg.SMTP.Addr == "" {

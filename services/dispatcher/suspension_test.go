@@ -70,7 +70,7 @@ func TestSuspensionAfterExhaustedDeliveries(t *testing.T) {
 		}
 	}
 
-	testkitEventuallyCount(t, h, "status-watch", 1)
+	waitCount(t, h, "status-watch", 1)
 	got := opsBody(t, h.rcv.requests("status-watch")[0].body)
 	if got.ID != fmt.Sprintf("hookwire.subscription.suspended:failing:%d", rev) || got.Type != ops.TypeSuspended || got.Scope != sc {
 		t.Fatalf("suspended event = %+v", got)
@@ -80,7 +80,7 @@ func TestSuspensionAfterExhaustedDeliveries(t *testing.T) {
 		change.URL != failing.URL || change.Reason != rec.StatusReason || change.SuspendedAt.IsZero() {
 		t.Fatalf("suspended data = %s (%v)", got.Data, err)
 	}
-	testkitEventuallyCount(t, h, "exhausted-watch", 5)
+	waitCount(t, h, "exhausted-watch", 5)
 	for _, r := range h.rcv.requests("exhausted-watch") {
 		var x ops.Exhaustion
 		b := opsBody(t, r.body)
@@ -108,8 +108,8 @@ func TestSuspensionAfterExhaustedDeliveries(t *testing.T) {
 
 	h.rcv.setRespond(func(string, int) int { return http.StatusOK })
 	h.setStatus("failing", subscription.StatusActive) // as ResumeSubscription does
-	testkitEventuallyCount(t, h, "failing", 13)
-	testkitEventuallyCount(t, h, "status-watch", 2)
+	waitCount(t, h, "failing", 13)
+	waitCount(t, h, "status-watch", 2)
 	h.waitQuiet()
 	var after []string
 	for _, r := range h.rcv.requests("failing")[10:] {

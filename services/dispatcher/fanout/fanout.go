@@ -6,7 +6,10 @@
 // workers park the tasks until Resume — enqueues their tasks and waits
 // until all are durable, and only then acks the event. Re-running a
 // fan-out after a crash is harmless: a task's Nats-Msg-Id is derived from
-// (subscription, event, step), so the queue stores it once.
+// (subscription, event, step), so the queue stores it once — within its
+// duplicate window. A fan-out that may run after that window (a redelivered
+// EVENTS message, or one older than half the window) marks its tasks
+// Rerun, and the worker checks the delivery log before sending them.
 package fanout
 
 import (
@@ -45,20 +48,38 @@ type Enqueuer interface {
 
 // Fanout handles EVENTS messages; it is safe for concurrent use.
 type Fanout struct {
-	match      Matcher
-	dedup      Deduper
-	queue      Enqueuer
-	log        *slog.Logger
-	errorDelay time.Duration
+	match Matcher
+	dedup Deduper
+	queue Enqueuer
+	log   *slog.Logger
+	opts  Options
 }
 
-// New returns a Fanout. errorDelay is how long an event waits after an
-// infrastructure failure before it is fanned out again.
-func New(m Matcher, d Deduper, q Enqueuer, log *slog.Logger, errorDelay time.Duration) *Fanout {
-	if errorDelay <= 0 {
-		errorDelay = time.Second
+// Options tune a Fanout.
+type Options struct {
+	// ErrorDelay is how long an event waits after an infrastructure failure
+	// before it is fanned out again; default 1s.
+	ErrorDelay time.Duration
+	// DuplicateWindow is the DELIVERIES queue's; default 2m. Events older
+	// than half of it get Rerun tasks.
+	DuplicateWindow time.Duration
+	// Now is the wall clock compared with JetStream's timestamps; default
+	// time.Now.
+	Now func() time.Time
+}
+
+// New returns a Fanout.
+func New(m Matcher, d Deduper, q Enqueuer, log *slog.Logger, opts Options) *Fanout {
+	if opts.ErrorDelay <= 0 {
+		opts.ErrorDelay = time.Second
 	}
-	return &Fanout{match: m, dedup: d, queue: q, log: log, errorDelay: errorDelay}
+	if opts.DuplicateWindow <= 0 {
+		opts.DuplicateWindow = 2 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Fanout{match: m, dedup: d, queue: q, log: log, opts: opts}
 }
 
 // ConsumerConfig is the durable consumer on EVENTS.
@@ -88,14 +109,15 @@ func (f *Fanout) Handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	n, err := f.fanOut(ctx, meta, md.Sequence.Stream)
+	rerun := md.NumDelivered > 1 || f.opts.Now().Sub(md.Timestamp) > f.opts.DuplicateWindow/2
+	n, err := f.fanOut(ctx, meta, md.Sequence.Stream, rerun)
 	if err != nil {
 		if ctx.Err() != nil {
 			_ = msg.Nak()
 			return
 		}
 		f.log.Warn("fan-out failed, will retry", "event_id", meta.ID, "err", err)
-		_ = msg.NakWithDelay(f.errorDelay)
+		_ = msg.NakWithDelay(f.opts.ErrorDelay)
 		return
 	}
 	if n >= 0 {
@@ -106,7 +128,7 @@ func (f *Fanout) Handle(ctx context.Context, msg jetstream.Msg) {
 
 // fanOut enqueues the tasks of one event and returns how many; -1 means
 // the event was a repeat and was skipped.
-func (f *Fanout) fanOut(ctx context.Context, meta bus.Meta, seq uint64) (int, error) {
+func (f *Fanout) fanOut(ctx context.Context, meta bus.Meta, seq uint64, rerun bool) (int, error) {
 	first, err := f.dedup.First(ctx, meta.ID, seq)
 	if err != nil {
 		return 0, err
@@ -127,6 +149,7 @@ func (f *Fanout) fanOut(ctx context.Context, meta bus.Meta, seq uint64) (int, er
 			EventID:        meta.ID,
 			EventSeq:       seq,
 			Trigger:        task.Scheduled,
+			Rerun:          rerun,
 		})
 		return true
 	})

@@ -39,6 +39,12 @@ type Task struct {
 	// waiting for its rate limit. It makes the released task's MsgID new, so
 	// the queue's duplicate window does not swallow it (see SetAside).
 	Parked int64 `json:"p,omitempty"`
+	// Rerun marks a first attempt that may have been made already: its
+	// fan-out ran again (the EVENTS message was redelivered, or is older
+	// than the queue's duplicate window), so the queue may not have
+	// recognised it as a duplicate. The worker looks the delivery up in the
+	// log before sending it (worker: attempted).
+	Rerun bool `json:"x,omitempty"`
 }
 
 // SetAside stamps t as set aside at nowMs (unix ms). The stamp only grows,

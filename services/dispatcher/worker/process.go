@@ -13,13 +13,18 @@ import (
 )
 
 // process runs one task to a settled state; an error means "try again".
-func (w *Worker) process(ctx context.Context, t task.Task, sent func()) error {
+// redelivered: JetStream delivered t's message before (a worker died or
+// failed while handling it).
+func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sent func()) error {
 	rec, ok := w.d.Index.Get(t.SubscriptionID)
 	if !ok {
 		return w.discard(ctx, t, "subscription deleted")
 	}
 	if rec.Status != subscription.StatusActive {
 		return w.park(ctx, t)
+	}
+	if skip, err := w.attempted(ctx, t, redelivered); err != nil || skip {
+		return err
 	}
 	ev, err := w.event(ctx, t)
 	if errors.Is(err, errEventGone) {
@@ -47,6 +52,7 @@ func (w *Worker) process(ctx context.Context, t task.Task, sent func()) error {
 		if err := w.d.Suspender.Suspend(ctx, rec.ID, dec.Reason); err != nil {
 			return err
 		}
+		t.Rerun = false // attempted on purpose: after Resume it runs again
 		return w.park(ctx, t)
 	}
 	return nil

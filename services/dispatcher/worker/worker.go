@@ -37,6 +37,7 @@ type Sender interface {
 
 // Recorder is the delivery log (deliverylog.Log).
 type Recorder interface {
+	Get(ctx context.Context, id string) (deliverylog.Delivery, error)
 	RecordAttempt(ctx context.Context, d deliverylog.Delivery, a deliverylog.Attempt, state deliverylog.State, next time.Time) (deliverylog.Delivery, error)
 	SetState(ctx context.Context, id string, state deliverylog.State, next time.Time) (deliverylog.Delivery, error)
 }
@@ -154,7 +155,11 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 // HandleTask is Handle of a message already decoded into t; it calls sent
 // once the subscriber has answered, before the attempt is recorded.
 func (w *Worker) HandleTask(ctx context.Context, msg jetstream.Msg, t task.Task, sent func()) {
-	if err := w.process(ctx, t, sent); err != nil {
+	redelivered := false
+	if md, err := msg.Metadata(); err == nil {
+		redelivered = md.NumDelivered > 1
+	}
+	if err := w.process(ctx, t, redelivered, sent); err != nil {
 		if ctx.Err() != nil {
 			_ = msg.Nak()
 			return
