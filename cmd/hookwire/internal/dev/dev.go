@@ -133,6 +133,7 @@ func (s *Stack) Run(ctx context.Context) error {
 		return err
 	})
 	g.Go(func() error { return s.http.Run(gctx) })
+	g.Go(func() error { return s.redis.Run(svcCtx, s.log) })
 	for _, svc := range s.services {
 		g.Go(func() error {
 			if err := svc.Run(svcCtx); err != nil && !errors.Is(err, context.Canceled) {

@@ -3,6 +3,8 @@ package dev
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -44,6 +46,33 @@ func openRedis(ctx context.Context, url, snapshot string) (*redisStore, error) {
 		return nil, fmt.Errorf("ping redis %s: %w", opts.Addr, err)
 	}
 	return r, nil
+}
+
+// snapshotEvery is how often the embedded Redis is saved while running: like
+// a real Redis with `appendfsync everysec`, a crash loses at most about a
+// second of writes (a retry scheduled in that second), never everything
+// since the last clean stop.
+const snapshotEvery = time.Second
+
+// Run saves the embedded data every snapshotEvery until ctx ends; for a real
+// Redis it only waits.
+func (r *redisStore) Run(ctx context.Context, log *slog.Logger) error {
+	if r.embedded == nil || r.snapshot == "" {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(snapshotEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := saveRedis(r.embedded, r.snapshot); err != nil {
+				log.Warn("hookwire dev: saving the embedded Redis failed", "error", err)
+			}
+		}
+	}
 }
 
 // Embedded reports whether the store is the in-process miniredis.

@@ -14,8 +14,11 @@ import (
 // redisSnapshotFile keeps the embedded Redis's data between runs of
 // `hookwire dev`: miniredis lives in memory, and the dispatcher keeps its
 // retry schedule and parked deliveries in Redis. The snapshot is written
-// on a clean stop and read at start; after a crash the previous snapshot
-// is read, which at worst repeats a delivery (at-least-once).
+// every second while running (redisStore.Run) and on a clean stop, and read
+// at start; after a crash the last snapshot is at most about a second old,
+// which at worst repeats a delivery (at-least-once) or loses a retry
+// scheduled in that second — the guarantee of a real Redis with
+// appendfsync everysec.
 const redisSnapshotFile = "redis.json"
 
 type redisSnapshot struct {
@@ -67,6 +70,9 @@ func saveRedis(m *miniredis.Miniredis, path string) error {
 			}
 		default:
 			continue // streams and other types are not used by Hookwire
+		}
+		if errors.Is(err, miniredis.ErrKeyNotFound) {
+			continue // deleted or expired while the snapshot was taken
 		}
 		if err != nil {
 			return fmt.Errorf("snapshot redis key %q: %w", k, err)
