@@ -186,3 +186,16 @@ func TestStartFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactURLs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"nats://alice:s3cret@n1:4222,nats://alice:s3cret@n2:4222", "nats://alice:xxxxx@n1:4222,nats://alice:xxxxx@n2:4222"},
+		{"nats://tok3n@n1:4222", "nats://xxxxx@n1:4222"},
+	}
+	for _, tt := range tests {
+		if got := redactURLs(tt.in); got != tt.want {
+			t.Errorf("redactURLs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

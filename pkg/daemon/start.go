@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -122,7 +124,7 @@ func connectNATS(url, name string, log *slog.Logger) (*nats.Conn, error) {
 		}),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("connect nats %s: %w", url, err)
+		return nil, fmt.Errorf("connect nats %s: %w", redactURLs(url), err)
 	}
 	return nc, nil
 }
@@ -195,4 +197,21 @@ func drain(nc *nats.Conn) error {
 		nc.Close()
 		return errors.New("nats drain timed out")
 	}
+}
+
+// redactURLs hides the passwords of a comma-separated list of server URLs
+// (nats://user:password@host) so that errors and logs can name the servers.
+func redactURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				parts[i] = u.Redacted()
+			} else {
+				u.User = url.User("xxxxx") // a bare token in the user part
+				parts[i] = u.String()
+			}
+		}
+	}
+	return strings.Join(parts, ",")
 }
