@@ -80,6 +80,9 @@ func (l *Log) RecordAttempt(ctx context.Context, d Delivery, a Attempt, state St
 	}
 	a = a.trimmed()
 	apply := func(cur *Delivery) error {
+		if cur.SubscriptionScope == nil { // a record written before the field existed
+			cur.SubscriptionScope = d.SubscriptionScope
+		}
 		cur.appendAttempt(a)
 		cur.State, cur.NextAttemptAt = state, next
 		return nil

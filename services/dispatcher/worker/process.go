@@ -107,9 +107,10 @@ func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Ta
 	if res.Err != nil {
 		a.Error = res.Err.Error()
 	}
+	subScope := rec.Scope // who sees the delivery once the subscription is deleted
 	d := deliverylog.Delivery{
 		ID: t.DeliveryID, EventID: t.EventID, EventType: ev.meta.Type, SubscriptionID: t.SubscriptionID,
-		Scope: ev.meta.Scope, EventSeq: t.EventSeq,
+		Scope: ev.meta.Scope, SubscriptionScope: &subScope, EventSeq: t.EventSeq,
 	}
 	var next time.Time
 	if dec.Action == Retry {
