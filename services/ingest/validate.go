@@ -135,6 +135,7 @@ func validAttributeKey(k string) bool {
 // at most maxBytes. Absent data is {}.
 func (c validator) checkData(ev *hookwirev1.Event, v *badrequest.Violations) json.RawMessage {
 	var raw []byte
+	field := "event.data" // the violation names the oneof member given
 	switch p := ev.GetPayload().(type) {
 	case nil:
 		return emptyData
@@ -149,20 +150,21 @@ func (c validator) checkData(ev *hookwirev1.Event, v *badrequest.Violations) jso
 		}
 		raw = b
 	case *hookwirev1.Event_DataJson:
+		field = "event.data_json"
 		raw = p.DataJson
 		if i := firstNonSpace(raw); i < 0 || raw[i] != '{' {
-			v.Add("event.data", "data_json must be a JSON object")
+			v.Add(field, "must be a JSON object")
 			return nil
 		}
 	}
 	if len(raw) > 4*c.maxBytes+1024 {
 		// Far beyond any compaction gain: refuse before scanning it.
-		v.Add("event.data", "larger than %d bytes", c.maxBytes)
+		v.Add(field, "larger than %d bytes", c.maxBytes)
 		return nil
 	}
 	if !json.Valid(raw) {
 		var buf bytes.Buffer
-		v.Add("event.data", "not valid JSON: %v", json.Compact(&buf, raw))
+		v.Add(field, "not valid JSON: %v", json.Compact(&buf, raw))
 		return nil
 	}
 	if len(raw) <= c.maxBytes {
@@ -174,7 +176,7 @@ func (c validator) checkData(ev *hookwirev1.Event, v *badrequest.Violations) jso
 	buf.Grow(len(raw))
 	_ = json.Compact(&buf, raw) // valid, checked above
 	if buf.Len() > c.maxBytes {
-		v.Add("event.data", "%d bytes of compact JSON, more than the limit of %d", buf.Len(), c.maxBytes)
+		v.Add(field, "%d bytes of compact JSON, more than the limit of %d", buf.Len(), c.maxBytes)
 		return nil
 	}
 	return buf.Bytes()
