@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -113,14 +114,30 @@ func (l *Lot) Release(ctx context.Context, subID string) (int, error) {
 }
 
 // ReleaseN is Release of at most n tasks (n < 0: all).
+//
+// Only the tasks parked when the release starts are released: a task set
+// aside again meanwhile (its subscription was paused again, and the worker
+// parked the released task anew) has a higher score — SetAside only grows
+// it — and waits for the next release, so a release never chases its own
+// tail.
 func (l *Lot) ReleaseN(ctx context.Context, subID string, n int) (int, error) {
 	key, total := l.prefix+subID, 0
-	for n < 0 || total < n {
+	last, err := l.rdb.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: key, Start: 0, Stop: 0, Rev: true}).Result()
+	if err != nil {
+		return 0, fmt.Errorf("read parked tasks of %s: %w", subID, err)
+	}
+	bound := "-inf" // nothing parked: only forget the subscription
+	if len(last) > 0 {
+		bound = strconv.FormatFloat(last[0].Score, 'f', -1, 64)
+	}
+	for len(last) > 0 && (n < 0 || total < n) {
 		size := batch
 		if n >= 0 {
 			size = min(batch, n-total)
 		}
-		members, err := l.rdb.ZRange(ctx, key, 0, int64(size-1)).Result()
+		members, err := l.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+			Key: key, Start: "-inf", Stop: bound, ByScore: true, Count: int64(size),
+		}).Result()
 		if err != nil {
 			return total, fmt.Errorf("read parked tasks of %s: %w", subID, err)
 		}

@@ -2,6 +2,7 @@ package park
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -51,5 +52,56 @@ func TestReleasedTaskIsNotTakenForADuplicate(t *testing.T) {
 	}
 	if ids, _ := lot.Subscriptions(ctx); len(ids) != 0 {
 		t.Fatalf("Subscriptions after release = %v, want none", ids)
+	}
+}
+
+// repark is the worker of a subscription paused again while its release
+// runs: every task released to the queue comes straight back to the lot.
+type repark struct {
+	q     *task.Queue
+	lot   *Lot
+	clock *clock.Fake
+}
+
+func (r *repark) EnqueueAll(ctx context.Context, ts []task.Task) error {
+	if err := r.q.EnqueueAll(ctx, ts); err != nil {
+		return err
+	}
+	r.clock.Advance(time.Millisecond)
+	return r.lot.ParkAll(ctx, ts)
+}
+
+// TestReleaseEndsWhenTheSubscriptionIsPausedAgain: a release moves only the
+// tasks parked when it started; those parked again meanwhile stay for the
+// next release instead of being released in a loop.
+func TestReleaseEndsWhenTheSubscriptionIsPausedAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, js := testkit.StartNATS(t).Connect(t)
+	q, err := task.OpenQueue(ctx, js, task.QueueConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := testkit.StartRedis(t).Client(t)
+	c := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	r := &repark{q: q, clock: c}
+	lot := New(rdb, r, c, slog.New(slog.DiscardHandler))
+	r.lot = lot
+	var ts []task.Task
+	for i := range 3 * batch / 2 { // more than one batch
+		ts = append(ts, task.Task{DeliveryID: fmt.Sprintf("s1_%d", i), SubscriptionID: "s1", EventID: fmt.Sprint(i), EventSeq: 1, Trigger: task.Scheduled})
+	}
+	if err := lot.ParkAll(ctx, ts); err != nil {
+		t.Fatal(err)
+	}
+	n, err := lot.Release(ctx, "s1")
+	if err != nil || n != len(ts) {
+		t.Fatalf("Release = %d, %v; want %d tasks released once", n, err, len(ts))
+	}
+	if cnt, _ := lot.Count(ctx, "s1"); cnt != int64(len(ts)) {
+		t.Fatalf("%d tasks parked again, want %d", cnt, len(ts))
+	}
+	if ids, _ := lot.Subscriptions(ctx); len(ids) != 1 {
+		t.Fatalf("Subscriptions = %v, want s1 still listed", ids)
 	}
 }
