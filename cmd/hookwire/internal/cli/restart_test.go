@@ -57,7 +57,17 @@ func TestDevRetryAcrossRestart(t *testing.T) {
 	var created hookwirev1.CreateSubscriptionResponse
 	first.hwJSON(t, &created, "subscriptions", "create", "--url", srv.URL, "--event-type", "ach.returned", "--retry", "2s")
 	first.hw(t, "events", "publish", "--type", "ach.returned", "--id", "evt_restart_1")
-	testkit.Eventually(t, 30*time.Second, func() bool { return calls.Load() >= 1 }, "first attempt")
+	// Stop only once the retry is scheduled (the attempt is in the log with
+	// a next attempt time): stopping between the receiver's answer and the
+	// worker's bookkeeping is the crash case, covered by the dispatcher's
+	// own tests, and would wait for JetStream's AckWait here.
+	var before hookwirev1.ListDeliveriesResponse
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		before.Reset()
+		first.hwJSON(t, &before, "deliveries", "list", "--event", "evt_restart_1")
+		ds := before.GetDeliveries()
+		return len(ds) == 1 && len(ds[0].GetAttempts()) == 1 && ds[0].GetNextAttemptTime() != nil
+	}, "first attempt recorded with a retry scheduled")
 	first.stop()
 
 	second := startDev(t, dir)
