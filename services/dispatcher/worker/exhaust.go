@@ -9,6 +9,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 	"github.com/hookwire/hookwire/services/dispatcher/ops"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
 // afterAttempt keeps the subscription's streak of exhausted deliveries (a
@@ -17,9 +18,16 @@ import (
 // except for the delivery of an operational event, so that a subscriber of
 // operational events that fails cannot feed itself more of them.
 //
+// A Redeliver attempt is an operator's one-shot action, not part of the
+// subscription's own delivery record: it neither counts in the streak nor
+// resets it, and announces nothing.
+//
 // The attempt is recorded already: failures here are logged, not returned,
 // since returning would make the attempt again.
-func (w *Worker) afterAttempt(ctx context.Context, rec *subscription.Record, ev stored, res deliver.Result, dec Decision, d deliverylog.Delivery) {
+func (w *Worker) afterAttempt(ctx context.Context, rec *subscription.Record, t task.Task, ev stored, res deliver.Result, dec Decision, d deliverylog.Delivery) {
+	if t.Trigger == task.Redeliver {
+		return
+	}
 	log := w.d.Logger.With("subscription_id", rec.ID, "delivery_id", d.ID)
 	switch dec.State {
 	case deliverylog.Delivered:

@@ -44,7 +44,7 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 	if err != nil {
 		return err
 	}
-	w.afterAttempt(ctx, rec, ev, res, dec, d)
+	w.afterAttempt(ctx, rec, t, ev, res, dec, d)
 	switch dec.Action {
 	case Retry:
 		return w.d.Retries.Schedule(ctx, dec.Next, dec.At)
