@@ -10,7 +10,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/hookwire/hookwire/pkg/daemon"
 	"github.com/hookwire/hookwire/services/dispatcher"
 	"github.com/hookwire/hookwire/services/ingest"
 	"github.com/hookwire/hookwire/services/registry"
@@ -93,10 +92,6 @@ func onDaemon(t *testing.T, name string) bool {
 }
 
 func hookwireServices(t *testing.T) map[string]hookwireService {
-	dispatcherNames, err := daemon.EnvNamesIn(filepath.Join(root, "services", "dispatcher"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	grpc := func(read func() (string, error), def string) func(*testing.T) (string, string) {
 		return func(t *testing.T) (string, string) {
 			got, err := read()
@@ -111,7 +106,7 @@ func hookwireServices(t *testing.T) map[string]hookwireService {
 			grpcAddr: grpc(func() (string, error) { c, err := registry.ConfigFromEnv(); return c.GRPCAddr, err }, registry.DefaultConfig().GRPCAddr)},
 		"ingest": {known: ingest.EnvVars(), needs: []string{"nats"},
 			grpcAddr: grpc(func() (string, error) { c, err := ingest.ConfigFromEnv(); return c.GRPCAddr, err }, ingest.DefaultConfig().GRPCAddr)},
-		"dispatcher": {known: dispatcherNames, needs: []string{"nats", "redis", "mailpit"},
+		"dispatcher": {known: dispatcher.EnvVars(), needs: []string{"nats", "redis", "mailpit"},
 			grpcAddr: grpc(func() (string, error) { c, err := dispatcher.ConfigFromEnv(); return c.GRPCAddr, err }, dispatcher.DefaultConfig().GRPCAddr)},
 	}
 }

@@ -1,10 +1,13 @@
 package dispatcher
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hookwire/hookwire/pkg/daemon"
 	"github.com/hookwire/hookwire/services/dispatcher/mail"
 )
 
@@ -92,6 +95,58 @@ func TestConfigFromEnv(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// EnvVars is exactly what ConfigFromEnv reads: it lists every HOOKWIRE_*
+// name the code mentions, and setting each listed variable changes the
+// configuration.
+func TestEnvVars(t *testing.T) {
+	found, err := daemon.EnvNamesIn(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if listed := slices.Sorted(slices.Values(EnvVars())); !slices.Equal(found, listed) {
+		t.Fatalf("HOOKWIRE_* names in the code %v, EnvVars() %v", found, listed)
+	}
+	samples := map[string]string{
+		"HOOKWIRE_GRPC_ADDR": ":9999", "HOOKWIRE_NATS_URL": "nats://nats:4222", "HOOKWIRE_REDIS_URL": "redis://redis:6379",
+		"HOOKWIRE_MASTER_KEY": strings.Repeat("cd", 32), "HOOKWIRE_DEV": "true", "HOOKWIRE_DATA_DIR": "/data",
+		"HOOKWIRE_TOKENS_FILE": "/other", "HOOKWIRE_DELIVERY_WORKERS": "7", "HOOKWIRE_RETRY_WORKERS": "7",
+		"HOOKWIRE_MAX_IN_FLIGHT_DEFAULT": "7", "HOOKWIRE_SUSPEND_AFTER": "7", "HOOKWIRE_SMTP_ADDR": "mail:25",
+		"HOOKWIRE_SMTP_FROM": "a@b.example", "HOOKWIRE_SMTP_USERNAME": "u", "HOOKWIRE_SMTP_PASSWORD": "p",
+		"HOOKWIRE_FANOUT_WORKERS": "7", "HOOKWIRE_DEDUP_TTL": "7h", "HOOKWIRE_ACK_WAIT": "77s",
+		"HOOKWIRE_RETRY_JITTER": "0.5", "HOOKWIRE_RETRY_POLL_INTERVAL": "7s", "HOOKWIRE_DELIVERY_TIMEOUT": "7s",
+		"HOOKWIRE_ALLOW_CIDRS": "10.0.0.0/8", "HOOKWIRE_HTTPS_ONLY": "true", "HOOKWIRE_STREAM_REPLICAS": "3",
+		"HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW": "7m", "HOOKWIRE_PUBLISH_ACK_TIMEOUT": "7s",
+		"HOOKWIRE_EVENTS_DUPLICATE_WINDOW": "7m", "HOOKWIRE_EVENTS_MAX_AGE": "7h",
+		"HOOKWIRE_DELIVERY_RETENTION": "7h", "HOOKWIRE_DELIVERY_REPLICAS": "3",
+	}
+	for _, k := range EnvVars() {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HOOKWIRE_MASTER_KEY", strings.Repeat("ab", 32))
+	t.Setenv("HOOKWIRE_TOKENS_FILE", "/base")
+	base, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range EnvVars() {
+		t.Run(name, func(t *testing.T) {
+			v, ok := samples[name]
+			if !ok {
+				t.Fatalf("no sample value for %s", name)
+			}
+			t.Setenv(name, v)
+			if name == "HOOKWIRE_SMTP_PASSWORD" {
+				t.Setenv("HOOKWIRE_SMTP_USERNAME", "u") // a password alone is refused
+				t.Setenv("HOOKWIRE_SMTP_ADDR", "localhost:25")
+			}
+			c, err := ConfigFromEnv()
+			if err != nil || reflect.DeepEqual(c, base) {
+				t.Fatalf("%s=%s: config unchanged or invalid (%v)", name, v, err)
 			}
 		})
 	}

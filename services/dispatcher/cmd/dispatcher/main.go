@@ -1,75 +1,33 @@
 // Command dispatcher runs the Hookwire dispatcher: fan-out of accepted
 // events, signed delivery with retries, and the gRPC DeliveryService.
+// Process wiring (telemetry, logs, NATS, Redis, auth, gRPC, /healthz
+// /readyz /metrics on HOOKWIRE_HTTP_ADDR, default :8083, and -healthcheck)
+// is package daemon's; /readyz also waits for Redis and for the dispatcher
+// to have loaded every subscription and started consuming.
 package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/errgroup"
-
-	"github.com/hookwire/hookwire/pkg/auth"
-	"github.com/hookwire/hookwire/pkg/grpcserver"
+	"github.com/hookwire/hookwire/pkg/daemon"
 	"github.com/hookwire/hookwire/services/dispatcher"
 )
 
+var version = "dev" // set with -ldflags "-X main.version=…"
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(ctx, log); err != nil {
-		log.Error("dispatcher stopped", "error", err)
-		os.Exit(1)
-	}
+	daemon.Main(daemon.Program{Name: "dispatcher", Version: version, Configure: configure})
 }
 
-func run(ctx context.Context, log *slog.Logger) error {
+func configure() (daemon.Process, error) {
 	cfg, err := dispatcher.ConfigFromEnv()
 	if err != nil {
-		return err
+		return daemon.Process{}, err
 	}
-	authn := auth.Dev()
-	if cfg.TokensFile != "" {
-		if authn, err = auth.LoadFile(cfg.TokensFile); err != nil {
-			return err
-		}
-	} else {
-		log.Warn("HOOKWIRE_DEV=true and no tokens file: every caller is let in unauthenticated as root")
-	}
-	nc, err := nats.Connect(cfg.NATSURL, nats.Name("hookwire-dispatcher"), nats.MaxReconnects(-1))
-	if err != nil {
-		return fmt.Errorf("connect nats %s: %w", cfg.NATSURL, err)
-	}
-	defer nc.Drain()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	ropts, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return fmt.Errorf("HOOKWIRE_REDIS_URL: %w", err)
-	}
-	rdb := redis.NewClient(ropts)
-	defer rdb.Close()
-	svc, err := dispatcher.New(ctx, cfg, dispatcher.Deps{JS: js, Redis: rdb, Logger: log})
-	if err != nil {
-		return err
-	}
-	srv, err := grpcserver.New(cfg.GRPCAddr, grpcserver.Interceptors(authn, svc.AuthRules())...)
-	if err != nil {
-		return err
-	}
-	svc.Register(srv.GRPC)
-	log.Info("dispatcher listening", "grpc", srv.Addr(), "dev", cfg.Dev)
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Run(ctx) })
-	g.Go(func() error { return svc.Run(ctx) })
-	return g.Wait()
+	return daemon.Process{
+		GRPCAddr: cfg.GRPCAddr, NATSURL: cfg.NATSURL, RedisURL: cfg.RedisURL, TokensFile: cfg.TokensFile, Dev: cfg.Dev,
+		Build: func(ctx context.Context, d daemon.Deps) (daemon.Service, error) {
+			return dispatcher.New(ctx, cfg, dispatcher.Deps{JS: d.JS, Redis: d.Redis, Logger: d.Logger})
+		},
+	}, nil
 }
