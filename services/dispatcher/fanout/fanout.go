@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/eventtype"
@@ -48,11 +51,12 @@ type Enqueuer interface {
 
 // Fanout handles EVENTS messages; it is safe for concurrent use.
 type Fanout struct {
-	match Matcher
-	dedup Deduper
-	queue Enqueuer
-	log   *slog.Logger
-	opts  Options
+	tracer trace.Tracer
+	match  Matcher
+	dedup  Deduper
+	queue  Enqueuer
+	log    *slog.Logger
+	opts   Options
 }
 
 // Options tune a Fanout.
@@ -79,7 +83,7 @@ func New(m Matcher, d Deduper, q Enqueuer, log *slog.Logger, opts Options) *Fano
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Fanout{match: m, dedup: d, queue: q, log: log, opts: opts}
+	return &Fanout{tracer: otel.Tracer(instrumentation), match: m, dedup: d, queue: q, log: log, opts: opts}
 }
 
 // ConsumerConfig is the durable consumer on EVENTS.
@@ -110,8 +114,13 @@ func (f *Fanout) Handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	rerun := md.NumDelivered > 1 || f.opts.Now().Sub(md.Timestamp) > f.opts.DuplicateWindow/2
+	ctx, span := f.trace(ctx, msg, meta, rerun)
+	defer span.End()
 	n, err := f.fanOut(ctx, meta, md.Sequence.Stream, rerun)
+	span.SetAttributes(attrMatched.Int(max(n, 0)), attrRepeat.Bool(n < 0))
 	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "fan-out failed")
 		if ctx.Err() != nil {
 			_ = msg.Nak()
 			return
@@ -138,6 +147,7 @@ func (f *Fanout) fanOut(ctx context.Context, meta bus.Meta, seq uint64, rerun bo
 		return -1, nil
 	}
 	var ts []task.Task
+	tp := task.TraceParent(ctx) // the attempts are children of the fan-out
 	operational := ops.IsOperational(meta.Type)
 	f.match.MatchAny(meta, func(rec *subscription.Record) bool {
 		if operational && !namesOperational(rec, meta.Type) {
@@ -150,6 +160,7 @@ func (f *Fanout) fanOut(ctx context.Context, meta bus.Meta, seq uint64, rerun bo
 			EventSeq:       seq,
 			Trigger:        task.Scheduled,
 			Rerun:          rerun,
+			TP:             tp,
 		})
 		return true
 	})

@@ -205,7 +205,7 @@ func (l *Lanes) limits(subID string) (capacity, queue int) {
 // It blocks only while every worker of the class is busy (backpressure on
 // the consumer), or while the hold queue is full.
 func (l *Lanes) Submit(ctx context.Context, c Class, msg jetstream.Msg) {
-	t, err := task.Decode(msg.Data())
+	t, err := task.DecodeMsg(msg.Data(), msg.Headers())
 	if err != nil {
 		l.log.Error("terminating malformed delivery task", "err", err)
 		_ = msg.Term()

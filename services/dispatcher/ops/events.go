@@ -24,6 +24,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/catalog"
 	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/pkg/telemetry"
 )
 
 // Operational event types (in the catalog, catalog.Operational).
@@ -104,6 +105,7 @@ func (p *Publisher) Publish(ctx context.Context, ev bus.Event) error {
 	if err != nil {
 		return err
 	}
+	telemetry.Inject(ctx, m) // its deliveries join the trace of what caused it
 	if _, err := p.js.PublishMsg(ctx, m); err != nil {
 		return fmt.Errorf("publish %s: %w", ev.ID, err)
 	}

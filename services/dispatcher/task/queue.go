@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/telemetry"
 )
 
 // Stream and subjects of the delivery queue.
@@ -87,7 +89,7 @@ func (q *Queue) Stream() jetstream.Stream { return q.stream }
 
 // Enqueue stores t durably; it returns after JetStream acknowledged.
 func (q *Queue) Enqueue(ctx context.Context, t Task) error {
-	m, err := message(t)
+	m, err := message(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -122,7 +124,7 @@ func (q *Queue) EnqueueAll(ctx context.Context, ts []Task) error {
 func (q *Queue) enqueueChunk(ctx context.Context, ts []Task) error {
 	futures := make([]jetstream.PubAckFuture, 0, len(ts))
 	for _, t := range ts {
-		m, err := message(t)
+		m, err := message(ctx, t)
 		if err != nil {
 			return err
 		}
@@ -151,7 +153,12 @@ func (q *Queue) enqueueChunk(ctx context.Context, ts []Task) error {
 	return errors.Join(errs...)
 }
 
-func message(t Task) (*nats.Msg, error) {
+// message lays t out as its queue message. Its trace context goes in the
+// traceparent header: t.TP, or the span of ctx for a task without one (a
+// Redeliver or Replay call's).
+func message(ctx context.Context, t Task) (*nats.Msg, error) {
+	tp := t.TP
+	t.TP = ""
 	b, err := t.Encode()
 	if err != nil {
 		return nil, err
@@ -163,5 +170,10 @@ func message(t Task) (*nats.Msg, error) {
 	m := nats.NewMsg(prefix + t.SubscriptionID)
 	m.Data = b
 	m.Header.Set(jetstream.MsgIDHeader, t.MsgID())
+	if tp != "" {
+		m.Header[traceHeader] = []string{tp}
+	} else {
+		telemetry.Inject(ctx, m)
+	}
 	return m, nil
 }

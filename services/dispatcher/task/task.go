@@ -45,6 +45,12 @@ type Task struct {
 	// recognised it as a duplicate. The worker looks the delivery up in the
 	// log before sending it (worker: attempted).
 	Rerun bool `json:"x,omitempty"`
+	// TP is the W3C traceparent the task's attempts are children of (the
+	// fan-out's span, or the Redeliver/Replay call's), so that every
+	// attempt of a delivery, retries included, joins the event's trace. It
+	// is kept in Redis; on the queue it travels as the message's
+	// traceparent header instead (Queue, DecodeMsg).
+	TP string `json:"tp,omitempty"`
 }
 
 // SetAside stamps t as set aside at nowMs (unix ms). The stamp only grows,

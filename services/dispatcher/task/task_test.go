@@ -2,8 +2,11 @@ package task
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookwire/hookwire/pkg/testkit"
 )
@@ -125,5 +128,47 @@ func TestEnqueueFailsWhenNeverAcknowledged(t *testing.T) {
 				t.Fatal("enqueue still waiting for an acknowledgement after 10s")
 			}
 		})
+	}
+}
+
+// A task's trace context travels in the message's traceparent header, not
+// in its body, and DecodeMsg puts it back into TP (for the retry schedule
+// and parking, which keep the task without headers).
+func TestTraceContextTravelsInTheHeader(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, js := testkit.StartNATS(t).Connect(t)
+	q, err := OpenQueue(ctx, js, QueueConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	in := Task{DeliveryID: "s1_k", SubscriptionID: "s1", EventID: "e", EventSeq: 1, Step: 1, Trigger: Scheduled, TP: tp}
+	if err := q.EnqueueAll(ctx, []Task{in, {DeliveryID: "s2_k", SubscriptionID: "s2", EventID: "e", EventSeq: 1, Trigger: Scheduled}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := q.Stream().GetLastMsgForSubject(ctx, RetrySubjectPrefix+"s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Header.Values("traceparent"); len(got) != 1 || got[0] != tp {
+		t.Fatalf("traceparent header = %v, want %s", got, tp)
+	}
+	if strings.Contains(string(m.Data), tp) {
+		t.Fatalf("body %s carries the trace context", m.Data)
+	}
+	out, err := DecodeMsg(m.Data, m.Header)
+	if err != nil || out != in {
+		t.Fatalf("DecodeMsg = %+v, %v; want %+v", out, err, in)
+	}
+	if sc := trace.SpanContextFromContext(out.TraceContext(ctx)); sc.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Fatalf("TraceContext trace id = %s", sc.TraceID())
+	}
+	plain, err := q.Stream().GetLastMsgForSubject(ctx, SubjectPrefix+"s2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := plain.Header["traceparent"]; ok {
+		t.Fatalf("a task without trace context got a traceparent: %v", plain.Header)
 	}
 }

@@ -36,7 +36,7 @@ func (w *Worker) attempted(ctx context.Context, t task.Task, redelivered bool) (
 	}
 	skip := d.State != deliverylog.Pending || (t.Rerun && len(d.Attempts) > 0)
 	if skip {
-		w.d.Logger.Info("skipping a repeated first attempt", "delivery_id", t.DeliveryID,
+		w.d.Logger.InfoContext(ctx, "skipping a repeated first attempt", "delivery_id", t.DeliveryID,
 			"state", d.State, "attempts", len(d.Attempts))
 	}
 	return skip, nil

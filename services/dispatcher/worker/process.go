@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/hookwire/hookwire/pkg/deliver"
 	"github.com/hookwire/hookwire/pkg/subscription"
@@ -16,6 +19,7 @@ import (
 // redelivered: JetStream delivered t's message before (a worker died or
 // failed while handling it).
 func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sent func()) error {
+	ctx = t.TraceContext(ctx)
 	rec, ok := w.d.Index.Get(t.SubscriptionID)
 	if !ok {
 		return w.discard(ctx, t, "subscription deleted")
@@ -24,6 +28,9 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 		return w.park(ctx, t)
 	}
 	if skip, err := w.attempted(ctx, t, redelivered); err != nil || skip {
+		if skip {
+			w.obs.settled(ctx, OutcomeSkipped)
+		}
 		return err
 	}
 	ev, err := w.event(ctx, t)
@@ -33,17 +40,25 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 	if err != nil {
 		return err
 	}
+	if t.TP == "" && ev.traceparent != "" { // a task queued without trace context: join the event's trace
+		t.TP = ev.traceparent
+		ctx = t.TraceContext(ctx)
+	}
 	start := w.d.Clock.Now()
-	res := w.send(ctx, rec, t, ev, start)
+	actx, span := w.obs.start(ctx, t, ev)
+	res := w.send(actx, rec, t, ev, start)
+	w.obs.end(span, res)
 	sent()
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down: the attempt did not really happen
 	}
 	dec := Decide(res, t, rec.Delays(), w.d.Clock.Now(), w.jitter)
-	d, err := w.record(ctx, rec, t, ev, res, start, dec)
+	d, err := w.record(actx, rec, t, ev, res, start, dec)
 	if err != nil {
 		return err
 	}
+	w.obs.attempted(actx, dec, res.Latency)
+	ctx = actx // later log lines and operational events carry the attempt's span
 	w.afterAttempt(ctx, rec, t, ev, res, dec, d)
 	switch dec.Action {
 	case Retry:
@@ -70,9 +85,10 @@ func (w *Worker) send(ctx context.Context, rec *subscription.Record, t task.Task
 	if req.Timeout <= 0 {
 		req.Timeout = w.opts.Timeout
 	}
-	if ev.traceparent != "" {
-		req.Header = map[string][]string{"traceparent": {ev.traceparent}}
-	}
+	// The subscriber sees the attempt's own span as parent (always W3C,
+	// whatever propagator the process installed).
+	req.Header = http.Header{}
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	var err error
 	for _, s := range rec.SigningSecrets(now) {
 		var b []byte
@@ -120,7 +136,7 @@ func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Ta
 	if err != nil {
 		return d, fmt.Errorf("record attempt of %s: %w", t.DeliveryID, err)
 	}
-	w.d.Logger.Debug("delivery attempt", "delivery_id", t.DeliveryID, "step", t.Step, "trigger", t.Trigger,
+	w.d.Logger.DebugContext(ctx, "delivery attempt", "delivery_id", t.DeliveryID, "step", t.Step, "trigger", t.Trigger,
 		"outcome", res.Outcome.String(), "status", res.Status, "state", dec.State)
 	return d, nil
 }
@@ -144,6 +160,7 @@ func (w *Worker) discard(ctx context.Context, t task.Task, why string) error {
 	if err != nil && !errors.Is(err, deliverylog.ErrNotFound) {
 		return fmt.Errorf("discard delivery %s: %w", t.DeliveryID, err)
 	}
-	w.d.Logger.Info("delivery discarded", "delivery_id", t.DeliveryID, "reason", why)
+	w.d.Logger.InfoContext(ctx, "delivery discarded", "delivery_id", t.DeliveryID, "reason", why)
+	w.obs.settled(ctx, OutcomeDiscarded)
 	return nil
 }

@@ -116,6 +116,7 @@ type Worker struct {
 	d     Deps
 	opts  Options
 	cache *eventCache
+	obs   *observer
 }
 
 // New returns a Worker.
@@ -129,7 +130,7 @@ func New(d Deps, opts Options) *Worker {
 	if opts.CacheBytes <= 0 {
 		opts.CacheBytes = 32 << 20
 	}
-	return &Worker{d: d, opts: opts, cache: newEventCache(opts.CacheBytes)}
+	return &Worker{d: d, opts: opts, cache: newEventCache(opts.CacheBytes), obs: newObserver()}
 }
 
 func (w *Worker) jitter(d time.Duration) time.Duration {
@@ -143,7 +144,7 @@ func (w *Worker) jitter(d time.Duration) time.Duration {
 // is terminated; an infrastructure failure naks it for another try; during
 // shutdown the message is left to be redelivered.
 func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
-	t, err := task.Decode(msg.Data())
+	t, err := task.DecodeMsg(msg.Data(), msg.Headers())
 	if err != nil {
 		w.d.Logger.Error("terminating malformed delivery task", "err", err)
 		_ = msg.Term()
@@ -164,7 +165,7 @@ func (w *Worker) HandleTask(ctx context.Context, msg jetstream.Msg, t task.Task,
 			_ = msg.Nak()
 			return
 		}
-		w.d.Logger.Warn("delivery task failed, will retry", "delivery_id", t.DeliveryID, "err", err)
+		w.d.Logger.WarnContext(t.TraceContext(ctx), "delivery task failed, will retry", "delivery_id", t.DeliveryID, "err", err)
 		_ = msg.NakWithDelay(w.opts.ErrorDelay)
 		return
 	}

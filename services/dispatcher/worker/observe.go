@@ -1,0 +1,107 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/hookwire/hookwire/pkg/deliver"
+	"github.com/hookwire/hookwire/pkg/telemetry"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
+)
+
+const instrumentation = "github.com/hookwire/hookwire/services/dispatcher/worker"
+
+// Outcomes of a delivery task (the "outcome" metric attribute).
+const (
+	OutcomeDelivered = "delivered" // 2xx
+	OutcomeRetrying  = "retrying"  // failed or throttled; a retry is scheduled
+	OutcomeFailed    = "failed"    // failed for good: schedule exhausted, refused, or a Redeliver
+	OutcomeSuspended = "suspended" // 410 Gone: subscription suspended, task parked
+	OutcomeDiscarded = "discarded" // not attempted: subscription deleted or event expired
+	OutcomeSkipped   = "skipped"   // a repeated first attempt, already made
+)
+
+// observer traces attempts and counts tasks, over the global OTel providers.
+type observer struct {
+	tracer   trace.Tracer
+	tasks    metric.Int64Counter
+	duration metric.Float64Histogram
+}
+
+func newObserver() *observer {
+	meter := otel.Meter(instrumentation)
+	o := &observer{tracer: otel.Tracer(instrumentation)}
+	var errs [2]error
+	o.tasks, errs[0] = meter.Int64Counter("hookwire.deliveries",
+		metric.WithDescription("Delivery tasks handled, by outcome: delivered, retrying, failed, suspended, discarded, skipped."),
+		metric.WithUnit("{delivery}"))
+	o.duration, errs[1] = meter.Float64Histogram("hookwire.delivery.attempt.duration",
+		metric.WithDescription("Duration of one HTTP delivery attempt (request to response or error), by outcome."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(telemetry.LatencyBuckets...))
+	for _, err := range errs {
+		if err != nil { // only on an invalid instrument definition
+			otel.Handle(fmt.Errorf("worker metrics: %w", err))
+		}
+	}
+	return o
+}
+
+// start opens the "webhook.deliver" client span of t's attempt.
+func (o *observer) start(ctx context.Context, t task.Task, ev stored) (context.Context, trace.Span) {
+	return o.tracer.Start(ctx, "webhook.deliver", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(
+			telemetry.AttrEventID.String(t.EventID),
+			telemetry.AttrEventType.String(ev.meta.Type),
+			telemetry.AttrSubscriptionID.String(t.SubscriptionID),
+			telemetry.AttrDeliveryID.String(t.DeliveryID),
+			telemetry.AttrAttempt.Int(t.Step+1),
+			attribute.String("hookwire.trigger", string(t.Trigger)),
+		))
+}
+
+// end ends the attempt's span with its result.
+func (o *observer) end(span trace.Span, res deliver.Result) {
+	if res.Status > 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", res.Status))
+	}
+	span.SetAttributes(telemetry.AttrOutcome.String(res.Outcome.String()))
+	if res.Outcome != deliver.Delivered {
+		if res.Err != nil {
+			span.RecordError(res.Err)
+		}
+		span.SetStatus(codes.Error, lastFailure(res))
+	}
+	span.End()
+}
+
+// attempted counts an attempt's task by outcome and records its duration.
+func (o *observer) attempted(ctx context.Context, dec Decision, latency time.Duration) {
+	outcome := OutcomeDelivered
+	switch dec.Action {
+	case Retry:
+		outcome = OutcomeRetrying
+	case Park:
+		outcome = OutcomeSuspended
+	case Done:
+		if dec.State != deliverylog.Delivered {
+			outcome = OutcomeFailed
+		}
+	}
+	set := metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", outcome)))
+	o.tasks.Add(ctx, 1, set)
+	o.duration.Record(ctx, latency.Seconds(), set)
+}
+
+// settled counts a task that made no attempt.
+func (o *observer) settled(ctx context.Context, outcome string) {
+	o.tasks.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", outcome))))
+}
