@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
@@ -18,6 +19,11 @@ import (
 // until ctx ends. Work in progress when ctx ends is left unacknowledged and
 // redelivered by JetStream, so stopping at any moment loses nothing.
 func (s *Service) Run(ctx context.Context) error {
+	reg, err := (&gauges{s: s}).register()
+	if err != nil {
+		return fmt.Errorf("dispatcher metrics: %w", err)
+	}
+	defer func() { _ = reg.Unregister() }()
 	g, ctx := errgroup.WithContext(ctx)
 	synced := make(chan struct{})
 	g.Go(func() error { return s.notifier.Run(ctx) })
@@ -50,7 +56,7 @@ func (s *Service) Run(ctx context.Context) error {
 		close(s.ready)
 		return nil
 	})
-	err := g.Wait()
+	err = g.Wait()
 	s.sender.CloseIdleConnections()
 	return err
 }

@@ -75,6 +75,7 @@ type Service struct {
 	dlog     *deliverylog.Log
 	retries  *retry.Scheduler
 	lot      *park.Lot
+	held     *park.Lot // tasks held at their subscription's in-flight cap (package lane)
 	releaser *park.Releaser
 	fanout   *fanout.Fanout
 	worker   *worker.Worker
@@ -147,8 +148,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		Streaks:   streaks, Announcer: pub,
 		Wake: s.releaser.Wake,
 	}, worker.Options{Timeout: cfg.DeliveryTimeout, Jitter: cfg.RetryJitter, SuspendAfter: cfg.SuspendAfter})
-	held := park.NewWithKeys(deps.Redis, s.queue, s.clock, s.log, lane.HeldPrefix, lane.HeldListKey)
-	s.lanes = lane.New(s.index, ratelimit.New(deps.Redis), held, s.worker.HandleTask, s.log, s.laneOptions())
+	s.held = park.NewWithKeys(deps.Redis, s.queue, s.clock, s.log, lane.HeldPrefix, lane.HeldListKey)
+	s.lanes = lane.New(s.index, ratelimit.New(deps.Redis), s.held, s.worker.HandleTask, s.log, s.laneOptions())
 	s.api = deliveryapi.New(deliveryapi.Deps{
 		Log: s.dlog, Subscriptions: s.store, Events: s.events, Enqueuer: s.queue,
 		Clock: s.clock.Now, Logger: s.log,

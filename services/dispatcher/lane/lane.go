@@ -47,6 +47,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
@@ -139,6 +142,7 @@ type Lanes struct {
 	log     *slog.Logger
 	opts    Options
 	sem     [2]chan struct{}
+	limited metric.Int64Counter // attempts postponed by the rate limit
 
 	mu      sync.Mutex
 	lanes   map[string]*lane
@@ -182,6 +186,15 @@ func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts 
 		wanted: map[string]struct{}{}}
 	for c := range l.sem {
 		l.sem[c] = make(chan struct{}, opts.Workers[c])
+	}
+	var err error
+	l.limited, err = otel.Meter("github.com/hookwire/hookwire/services/dispatcher/lane").Int64Counter(
+		"hookwire.deliveries.rate_limited",
+		metric.WithDescription("Delivery attempts postponed because the subscription's rate limit was spent (each wait counts once)."),
+		metric.WithUnit("{delivery}"))
+	if err != nil { // only on an invalid instrument definition
+		otel.Handle(err)
+		l.limited = noop.Int64Counter{}
 	}
 	return l
 }

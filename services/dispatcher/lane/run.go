@@ -79,6 +79,9 @@ func (l *Lanes) rateWait(ctx context.Context, it item) time.Duration {
 		l.log.Warn("rate limit unavailable, lane paused", "subscription_id", rec.ID, "err", err)
 		return l.opts.ErrorDelay
 	}
+	if wait > 0 {
+		l.limited.Add(ctx, 1)
+	}
 	return wait
 }
 

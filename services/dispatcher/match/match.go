@@ -42,6 +42,18 @@ func (ix *Index) Len() int {
 	return len(ix.byID)
 }
 
+// CountByStatus is the number of subscriptions indexed per status (O(n):
+// for metrics, read at most every few seconds).
+func (ix *Index) CountByStatus() map[subscription.Status]int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := map[subscription.Status]int{}
+	for _, rec := range ix.byID {
+		out[rec.Status]++
+	}
+	return out
+}
+
 // Get returns the indexed record. The record must not be modified.
 func (ix *Index) Get(id string) (*subscription.Record, bool) {
 	ix.mu.RLock()

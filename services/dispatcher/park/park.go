@@ -97,6 +97,30 @@ func (l *Lot) Subscriptions(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
+// Total is the number of tasks set aside in the lot, over all
+// subscriptions (one SMEMBERS and one pipelined ZCARD per subscription).
+func (l *Lot) Total(ctx context.Context) (int64, error) {
+	ids, err := l.Subscriptions(ctx)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	cmds := make([]*redis.IntCmd, len(ids))
+	_, err = l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.ZCard(ctx, l.prefix+id)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count set-aside tasks: %w", err)
+	}
+	var n int64
+	for _, c := range cmds {
+		n += c.Val()
+	}
+	return n, nil
+}
+
 // Count is the number of tasks parked for subID.
 func (l *Lot) Count(ctx context.Context, subID string) (int64, error) {
 	n, err := l.rdb.ZCard(ctx, l.prefix+subID).Result()

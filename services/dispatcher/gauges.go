@@ -1,0 +1,108 @@
+package dispatcher
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/services/dispatcher/fanout"
+)
+
+const instrumentation = "github.com/hookwire/hookwire/services/dispatcher"
+
+// gaugeEvery is how often the gauges' sources (JetStream consumer info,
+// Redis counts, the index) are read at most: a burst of scrapes is served
+// from the last reading.
+const gaugeEvery = 5 * time.Second
+
+// gauges are the dispatcher's observable gauges: consumer lag, retries
+// waiting, tasks set aside, suspended subscriptions.
+type gauges struct {
+	s *Service
+
+	mu      sync.Mutex
+	at      time.Time
+	reading reading
+}
+
+// reading is one sample of every gauge; a source that cannot be read
+// keeps its previous value.
+type reading struct {
+	pending   map[string]int64 // consumer name -> messages not yet delivered to it
+	retries   int64
+	parked    int64
+	held      int64
+	suspended int64
+}
+
+// register creates the gauges on the global meter provider; the returned
+// registration must be unregistered when the service stops.
+func (g *gauges) register() (metric.Registration, error) {
+	m := otel.Meter(instrumentation)
+	lag, err1 := m.Int64ObservableGauge("hookwire.consumer.pending",
+		metric.WithDescription("Messages of a JetStream consumer not yet delivered to a dispatcher (consumer: fanout, deliver, deliver-later)."),
+		metric.WithUnit("{message}"))
+	retries, err2 := m.Int64ObservableGauge("hookwire.retries.waiting",
+		metric.WithDescription("Delivery retries waiting for their due time in the Redis schedule."),
+		metric.WithUnit("{task}"))
+	aside, err3 := m.Int64ObservableGauge("hookwire.tasks.set_aside",
+		metric.WithDescription("Delivery tasks set aside in Redis, by reason: parked (subscription paused or suspended), held (subscription at its in-flight cap)."),
+		metric.WithUnit("{task}"))
+	suspended, err4 := m.Int64ObservableGauge("hookwire.subscriptions.suspended",
+		metric.WithDescription("Subscriptions SUSPENDED by the dispatcher (410 Gone or exhausted deliveries), as its index sees them."),
+		metric.WithUnit("{subscription}"))
+	for _, err := range []error{err1, err2, err3, err4} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		r := g.read(ctx)
+		for name, n := range r.pending {
+			o.ObserveInt64(lag, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("consumer", name))))
+		}
+		o.ObserveInt64(retries, r.retries)
+		o.ObserveInt64(aside, r.parked, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "parked"))))
+		o.ObserveInt64(aside, r.held, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "held"))))
+		o.ObserveInt64(suspended, r.suspended)
+		return nil
+	}, lag, retries, aside, suspended)
+}
+
+// read returns the last reading, refreshed when older than gaugeEvery.
+func (g *gauges) read(ctx context.Context) reading {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.at.IsZero() && time.Since(g.at) < gaugeEvery {
+		return g.reading
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	s, r := g.s, g.reading
+	if r.pending == nil {
+		r.pending = map[string]int64{}
+	}
+	for name, c := range map[string]jetstream.Consumer{fanout.Consumer: s.fanCons, DeliverConsumer: s.delCons, RetryConsumer: s.retCons} {
+		if info, err := c.Info(ctx); err == nil {
+			r.pending[name] = int64(info.NumPending)
+		}
+	}
+	if n, err := s.retries.Waiting(ctx); err == nil {
+		r.retries = n
+	}
+	if n, err := s.lot.Total(ctx); err == nil {
+		r.parked = n
+	}
+	if n, err := s.held.Total(ctx); err == nil {
+		r.held = n
+	}
+	r.suspended = int64(s.index.CountByStatus()[subscription.StatusSuspended])
+	g.reading, g.at = r, time.Now()
+	return r
+}
