@@ -19,6 +19,9 @@ func (l *Lanes) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			<-done
+			l.mu.Lock()
+			l.closing = true // no attempt starts from now on: Add must not race Wait
+			l.mu.Unlock()
 			l.active.Wait()
 			return nil
 		case <-touch.C:

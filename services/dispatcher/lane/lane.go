@@ -145,6 +145,7 @@ type Lanes struct {
 	limited metric.Int64Counter // attempts postponed by the rate limit
 
 	mu      sync.Mutex
+	closing bool // Run is stopping: launch starts nothing more
 	lanes   map[string]*lane
 	waiting int // tasks queued in all lanes
 

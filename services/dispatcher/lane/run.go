@@ -13,7 +13,14 @@ import (
 // otherwise a goroutine waits for one (a slot handed over by a finished
 // attempt or a resumed lane must not block that caller).
 func (l *Lanes) launch(ctx context.Context, ln *lane, it item, wait bool) {
+	l.mu.Lock()
+	if l.closing { // Run is waiting for the attempts: leave it unacked, JetStream redelivers it
+		ln.inFlight--
+		l.mu.Unlock()
+		return
+	}
 	l.active.Add(1)
+	l.mu.Unlock()
 	sem := l.sem[it.class]
 	acquire := func() bool {
 		select {
