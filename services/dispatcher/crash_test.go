@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,25 +56,37 @@ func TestCrashMidDeliveryLosesNothing(t *testing.T) {
 // still being fanned out; after a restart every (event, subscription) pair
 // is delivered, and any duplicate carries the pair's webhook-id.
 func TestCrashMidFanoutLosesNothing(t *testing.T) {
-	const subs, events = 40, 25
+	const subs, events = 40, 60
 	h := newHarness(t, 2*time.Minute)
 	h.cfg.FanoutWorkers = 1
 	for i := range subs {
 		h.subscribe(subscription.Record{ID: fmt.Sprintf("sub-%02d", i), EventTypes: []string{"*"}})
 	}
-	var seen atomic.Int64
-	h.rcv.setRespond(func(string, int) int { seen.Add(1); return http.StatusOK })
-	a := h.start()
+	first := make(chan struct{})
+	var once sync.Once
+	h.rcv.setRespond(func(string, int) int { once.Do(func() { close(first) }); return http.StatusOK })
 	for i := range events {
 		h.publish(fmt.Sprintf("evt-%02d", i), "ach.returned", "acquirers/1", nil)
 	}
-	testkit.Eventually(t, 20*time.Second, func() bool { return seen.Load() > 0 }, "a first delivery")
-	a.crash()
-	if ci, err := h.js.Consumer(h.ctx, bus.EventsStream, fanout.Consumer); err == nil {
-		if info, err := ci.Info(h.ctx); err == nil {
-			t.Logf("at the crash: %d events not yet fanned out, %d in progress", info.NumPending, info.NumAckPending)
-		}
+	a := h.start()
+	select { // crash at the first delivery, the fan-out of the backlog under way
+	case <-first:
+	case <-h.ctx.Done():
+		t.Fatal("no delivery")
 	}
+	a.crash()
+	ci, err := h.js.Consumer(h.ctx, bus.EventsStream, fanout.Consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := ci.Info(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumPending == 0 {
+		t.Fatalf("the crash came after the fan-out (%d in progress): nothing was left to fan out", info.NumAckPending)
+	}
+	t.Logf("at the crash: %d events not yet fanned out, %d in progress", info.NumPending, info.NumAckPending)
 
 	h.start()
 	testkit.Eventually(t, 30*time.Second, func() bool {
