@@ -34,6 +34,10 @@ func TestLogsCarryNoSecretsOrBodies(t *testing.T) {
 		http.Error(w, "down for maintenance", http.StatusInternalServerError)
 	}))
 	defer failing.Close()
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "endpoint removed", http.StatusGone) // suspension: its log lines and notices
+	}))
+	defer gone.Close()
 
 	const password = "pw-Zq8rT1-never-logged"
 	const bodyMarker = "card-4111-body-never-logged"
@@ -42,6 +46,9 @@ func TestLogsCarryNoSecretsOrBodies(t *testing.T) {
 		"--basic-user", "merchant", "--basic-password", password, "--encrypt")
 	d.hwJSON(t, &other, "subscriptions", "create", "--url", failing.URL+"/hooks", "--event-type", "transaction.sale.*",
 		"--basic-user", "merchant", "--basic-password", password, "--retry", "1s")
+	var removed hookwirev1.CreateSubscriptionResponse
+	d.hwJSON(t, &removed, "subscriptions", "create", "--url", gone.URL+"/hooks", "--event-type", "transaction.sale.*",
+		"--basic-user", "merchant", "--basic-password", password, "--encrypt")
 	var rotated hookwirev1.RotateSecretResponse
 	d.hwJSON(t, &rotated, "subscriptions", "rotate-secret", created.GetSubscription().GetId())
 	d.hw(t, "events", "publish", "--type", "transaction.sale.success", "--id", "evt_redact_1",
@@ -51,6 +58,8 @@ func TestLogsCarryNoSecretsOrBodies(t *testing.T) {
 	testkit.Eventually(t, 30*time.Second, func() bool { return len(rec.all()) > 0 }, "delivery reaches the receiver")
 	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(logs.String(), `"level":"`) },
 		"the stack logged nothing")
+	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(logs.String(), "subscription suspended") },
+		"the 410 endpoint's subscription to be suspended")
 
 	masterKey, err := os.ReadFile(filepath.Join(dir, seal.KeyFileName))
 	if err != nil {
@@ -60,6 +69,8 @@ func TestLogsCarryNoSecretsOrBodies(t *testing.T) {
 	secrets := map[string]string{
 		"signing secret":          created.GetSigningSecret(),
 		"second signing secret":   other.GetSigningSecret(),
+		"third signing secret":    removed.GetSigningSecret(),
+		"third encryption key":    base64.StdEncoding.EncodeToString(removed.GetEncryptionKey()),
 		"rotated signing secret":  rotated.GetSigningSecret(),
 		"basic-auth password":     password,
 		"basic-auth header value": base64.StdEncoding.EncodeToString([]byte("merchant:" + password)),
