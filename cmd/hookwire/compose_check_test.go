@@ -29,12 +29,7 @@ func TestComposeServicesMatchTheCode(t *testing.T) {
 				t.Fatalf("%s must build deploy/Dockerfile with SERVICE=%s", name, name)
 			}
 			if !onDaemon(t, name) {
-				// Transitional: the dispatcher's main moves onto pkg/daemon in
-				// its own change; until then it lacks -healthcheck and /metrics.
-				if name != "dispatcher" {
-					t.Fatalf("services/%s/cmd/%s/main.go does not run on pkg/daemon", name, name)
-				}
-				t.Logf("%s main not on pkg/daemon yet: its compose health check cannot pass", name)
+				t.Fatalf("services/%s/cmd/%s/main.go does not run on pkg/daemon (no -healthcheck, /metrics)", name, name)
 			}
 			known := append(slices.Clone(svc.known), daemon.EnvVars()...)
 			env := map[string]string{}
