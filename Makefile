@@ -28,7 +28,7 @@ generate: tools ## Regenerate Go code from proto/ into pkg/gen
 lint: tools ## gofmt, go vet on every module, buf lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^pkg/gen/')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@for m in $(MODULES); do (cd $$m && go vet ./...) || exit 1; done
+	@for m in $(MODULES) bench; do (cd $$m && go vet ./...) || exit 1; done
 	buf lint
 
 .PHONY: redis-server
