@@ -12,13 +12,14 @@ import (
 //   - HOOKWIRE_HTTP_ADDR (default per service, DefaultHTTPAddr): address of
 //     /healthz, /readyz and /metrics.
 //   - HOOKWIRE_LOG_LEVEL (default info): debug, info, warn or error.
+//   - HOOKWIRE_PPROF_ADDR (unset: none): address serving net/http/pprof.
 const (
 	EnvHTTPAddr = "HOOKWIRE_HTTP_ADDR"
 	EnvLogLevel = "HOOKWIRE_LOG_LEVEL"
 )
 
 // EnvVars lists every HOOKWIRE_* variable the daemon reads.
-func EnvVars() []string { return []string{EnvHTTPAddr, EnvLogLevel} }
+func EnvVars() []string { return []string{EnvHTTPAddr, EnvLogLevel, EnvPprofAddr} }
 
 // DefaultHTTPAddr is a service's HTTP address when HOOKWIRE_HTTP_ADDR is
 // unset: registry :8081, ingest :8082, dispatcher :8083; "" for another name.

@@ -59,9 +59,9 @@ type HTTPServer struct {
 
 // NewHTTPServer binds addr.
 func NewHTTPServer(addr string, metrics http.Handler, checks ...Check) (*HTTPServer, error) {
-	lis, err := net.Listen("tcp", addr)
+	lis, err := listen(addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen http %s: %w", addr, err)
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -83,6 +83,14 @@ func NewHTTPServer(addr string, metrics http.Handler, checks ...Check) (*HTTPSer
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	return &HTTPServer{srv: srv, lis: lis}, nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen http %s: %w", addr, err)
+	}
+	return lis, nil
 }
 
 // Addr is the bound address.

@@ -32,6 +32,7 @@ type Daemon struct {
 	svc      Service
 	grpc     *grpcserver.Server
 	http     *HTTPServer
+	pprof    *HTTPServer // nil unless HOOKWIRE_PPROF_ADDR is set
 	nc       *nats.Conn
 	rdb      *redis.Client
 	shutdown func(context.Context) error // telemetry
@@ -94,6 +95,12 @@ func Start(ctx context.Context, p Program, log *slog.Logger) (_ *Daemon, err err
 	if d.http, err = NewHTTPServer(httpAddr, tel.Metrics, checks...); err != nil {
 		return nil, err
 	}
+	if d.pprof, err = newPprofServer(); err != nil {
+		return nil, err
+	}
+	if d.pprof != nil {
+		log.Warn("serving runtime profiles", "pprof", d.pprof.Addr())
+	}
 	log.Info(p.Name+" listening", "grpc", d.grpc.Addr(), "http", d.http.Addr(), "dev", proc.Dev)
 	return d, nil
 }
@@ -147,6 +154,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return d.grpc.Run(gctx)
 	})
 	g.Go(func() error { return d.http.Run(gctx) })
+	if d.pprof != nil {
+		g.Go(func() error { return d.pprof.Run(gctx) })
+	}
 	g.Go(func() error {
 		err := d.svc.Run(svcCtx)
 		if errors.Is(err, context.Canceled) {
