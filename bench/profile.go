@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// profiler fetches pprof profiles from the services' HTTP ports during W1,
-// when they serve net/http/pprof at /debug/pprof (HOOKWIRE_HTTP_ADDR).
+// profiler fetches pprof profiles from the services during W1, on the
+// HOOKWIRE_PPROF_ADDR each is given (package daemon serves /debug/pprof).
 type profiler struct {
 	dir   string
 	addrs map[string]string

@@ -26,7 +26,7 @@ func run(ctx context.Context, cfg config, dir string, ps *procs) error {
 	}
 	want := func(w string) bool { return strings.Contains(","+cfg.workloads+",", ","+w+",") }
 	logf("building services into %s", dir)
-	if err := build(ctx, cfg.repo, dir, cfg.profiled); err != nil {
+	if err := build(ctx, cfg.repo, dir); err != nil {
 		return err
 	}
 	b := &bench{cfg: cfg, res: res, st: &stack{dir: dir, ps: ps}}

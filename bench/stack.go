@@ -47,13 +47,12 @@ type stack struct {
 var services = []string{"registry", "ingest", "dispatcher"}
 
 // build compiles the three services into dir/bin with `go build`, from the
-// repository root (the go.work workspace).
-func build(ctx context.Context, repo, dir string, profiled bool) error {
+// repository root (the go.work workspace). Every service serves pprof on
+// the HOOKWIRE_PPROF_ADDR it is given (package daemon); -profiled only
+// decides whether W1 fetches profiles from them.
+func build(ctx context.Context, repo, dir string) error {
 	for _, s := range services {
 		pkg := "./services/" + s + "/cmd/" + s
-		if profiled && s != "registry" {
-			pkg = "./bench/profiled/" + s
-		}
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "bin", s), pkg)
 		cmd.Dir = repo
 		if out, err := cmd.CombinedOutput(); err != nil {
