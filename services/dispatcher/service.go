@@ -188,8 +188,10 @@ func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
 }
 
 // deliveryConsumer opens the durable consumer of the tasks under prefix.
-// Its ack-pending set holds the attempts of its workers, the tasks waiting
-// in lanes and the pull buffer, never more (the lanes hold the rest in Redis).
+// Its ack-pending set holds the attempts of its workers, the pull buffer and
+// at most half the lanes' waiting budget: the two consumers together cannot
+// overrun the budget, so tasks are held in Redis only for lanes over their
+// share (a slow subscriber), never for healthy lanes at full speed.
 func (s *Service) deliveryConsumer(ctx context.Context, name, prefix string, workers int) (jetstream.Consumer, error) {
 	c, err := s.queue.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       name,
@@ -197,7 +199,7 @@ func (s *Service) deliveryConsumer(ctx context.Context, name, prefix string, wor
 		FilterSubject: prefix + ">",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       s.cfg.AckWait,
-		MaxAckPending: 2*workers + s.laneOptions().MaxWaiting,
+		MaxAckPending: 2*workers + s.laneOptions().MaxWaiting/2,
 		MaxDeliver:    -1,
 	})
 	if err != nil {

@@ -205,6 +205,12 @@ func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts 
 // rather than hold them in Redis.
 const minQueue = 64
 
+// laneShare is the fraction (1/laneShare) of the process's waiting budget
+// one lane may fill. A healthy lane at a fast subscriber keeps a pull's worth
+// of its tasks in memory instead of holding them in Redis, while a stuck
+// lane leaves most of the budget to the others.
+const laneShare = 8
+
 // limits are subID's in-flight cap and lane queue length.
 func (l *Lanes) limits(subID string) (capacity, queue int) {
 	capacity = l.opts.MaxInFlight
@@ -212,7 +218,7 @@ func (l *Lanes) limits(subID string) (capacity, queue int) {
 	if ok && rec.MaxInFlight > 0 {
 		capacity = rec.MaxInFlight
 	}
-	return capacity, max(4*capacity, minQueue)
+	return capacity, max(4*capacity, minQueue, l.opts.MaxWaiting/laneShare)
 }
 
 // Submit routes one DELIVERIES message of class c: start, wait, or hold.
