@@ -23,7 +23,7 @@ func (l *Log) create(ctx context.Context, key string, d Delivery, change func(*D
 	if err := change(&fresh); err != nil {
 		return Delivery{}, err
 	}
-	b, err := json.Marshal(fresh)
+	b, err := encode(fresh)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("encode delivery %s: %w", fresh.ID, err)
 	}
@@ -56,7 +56,7 @@ func (l *Log) update(ctx context.Context, key string, seed Delivery, change func
 			return Delivery{}, err
 		}
 		cur.UpdatedAt = l.now().UTC()
-		b, err := json.Marshal(cur)
+		b, err := encode(cur)
 		if err != nil {
 			return Delivery{}, fmt.Errorf("encode delivery %s: %w", cur.ID, err)
 		}

@@ -1,0 +1,67 @@
+package deliverylog
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// TestEncodeMatchesJSON: the hand-written encoder writes exactly what
+// encoding/json writes, so stored records do not depend on which wrote them.
+func TestEncodeMatchesJSON(t *testing.T) {
+	at := time.Date(2026, 11, 23, 18, 0, 0, 123456789, time.UTC)
+	scope := "acquirers/1"
+	empty := ""
+	tests := []struct {
+		name string
+		d    Delivery
+	}{
+		{name: "zero", d: Delivery{}},
+		{name: "pending", d: Delivery{ID: "sub_abc", EventID: "evt-1", EventType: "ach.returned", SubscriptionID: "sub",
+			Scope: "acquirers/1/merchants/2", EventSeq: 42, State: Pending, CreatedAt: at, UpdatedAt: at}},
+		{name: "attempts", d: Delivery{ID: "s_k", EventID: "e", SubscriptionID: "s", SubscriptionScope: &scope, EventSeq: 1,
+			State: Failed, CreatedAt: at, UpdatedAt: at.Add(time.Second), NextAttemptAt: at.Add(time.Minute),
+			Attempts: []Attempt{
+				{Number: 1, StartedAt: at, Status: 500, Latency: 1500 * time.Microsecond, Excerpt: `{"error":"boom"}`, URL: "https://x.test/h?a=1&b=<2>", Trigger: "scheduled"},
+				{Number: 2, StartedAt: at.In(time.FixedZone("X", 3600)), Error: "dial tcp: connection refused\n\ttab", Trigger: "replay"},
+				{Number: 3, StartedAt: at, Status: 200, Excerpt: "ünïcödé \u2028 line sep \x7f del \\ back"},
+			}}},
+		{name: "empty subscription scope", d: Delivery{ID: "a", SubscriptionScope: &empty, State: Delivered}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := json.Marshal(tc.d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := encode(tc.d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("encode:\n%s\njson.Marshal:\n%s", got, want)
+			}
+		})
+	}
+	if _, err := encode(Delivery{CreatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
+		t.Error("encode accepted a year beyond 9999, as json.Marshal does not")
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	at := time.Now()
+	d := Delivery{ID: "sub_0123456789abcdef01234567", EventID: "evt-123", EventType: "ach.returned", SubscriptionID: "sub",
+		Scope: "acquirers/1", EventSeq: 42, State: Delivered, CreatedAt: at, UpdatedAt: at,
+		Attempts: []Attempt{{Number: 1, StartedAt: at, Status: 200, Latency: time.Millisecond, URL: "http://127.0.0.1:9000/s", Trigger: "scheduled"}}}
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = encode(d)
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = json.Marshal(d)
+		}
+	})
+}
