@@ -4,11 +4,7 @@
 // Tasks; the delivery workers consume them.
 package task
 
-import (
-	"encoding/json"
-	"fmt"
-	"strconv"
-)
+import "strconv"
 
 // Trigger says why a task exists.
 type Trigger string
@@ -22,8 +18,9 @@ const (
 	Replay Trigger = "replay"
 )
 
-// Task is one delivery attempt to make. Its JSON form is compact because a
-// million of them may wait in the retry schedule.
+// Task is one delivery attempt to make. Its wire form (Encode) is compact
+// because a million of them may wait in the retry schedule; the JSON names
+// are those of the form earlier versions wrote, which Decode still reads.
 type Task struct {
 	// DeliveryID is deliverylog.ID(SubscriptionID, EventID); it is also the
 	// webhook-id header, identical on every attempt and redelivery.
@@ -82,30 +79,4 @@ func (t Task) MsgID() string {
 func (t Task) Next() Task {
 	t.Step++
 	return t
-}
-
-// Encode is the task's wire form.
-func (t Task) Encode() ([]byte, error) {
-	b, err := json.Marshal(t)
-	if err != nil {
-		return nil, fmt.Errorf("encode task %s: %w", t.MsgID(), err)
-	}
-	return b, nil
-}
-
-// Decode parses a task's wire form and checks the fields a worker needs.
-func Decode(b []byte) (Task, error) {
-	var t Task
-	if err := json.Unmarshal(b, &t); err != nil {
-		return Task{}, fmt.Errorf("decode task: %w", err)
-	}
-	if t.DeliveryID == "" || t.SubscriptionID == "" || t.EventID == "" || t.EventSeq == 0 {
-		return Task{}, fmt.Errorf("decode task: missing delivery, subscription, event id or sequence in %q", b)
-	}
-	switch t.Trigger {
-	case Scheduled, Redeliver, Replay:
-	default:
-		return Task{}, fmt.Errorf("decode task %s: unknown trigger %q", t.DeliveryID, t.Trigger)
-	}
-	return t, nil
 }
