@@ -2,6 +2,9 @@ package dedup
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,5 +34,56 @@ func TestFirst(t *testing.T) {
 		if got != s.first {
 			t.Fatalf("%s: First(%s, %d) = %v, want %v", s.name, s.id, s.seq, got, s.first)
 		}
+	}
+}
+
+// TestFirstConcurrent: claims sent together in one round trip get the
+// answers each would get alone, duplicates within a batch included.
+func TestFirstConcurrent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f := New(testkit.StartRedis(t).Client(t), time.Hour)
+	if first, err := f.First(ctx, "old", 1); err != nil || !first {
+		t.Fatalf("First(old, 1) = %v, %v", first, err)
+	}
+	const n = 200
+	type res struct {
+		first bool
+		err   error
+	}
+	out := make([]res, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			switch {
+			case i%4 == 0: // a later message repeating an event seen before
+				out[i].first, out[i].err = f.First(ctx, "old", uint64(1000+i))
+			case i%4 == 1: // the message that carried "old" first, redelivered
+				out[i].first, out[i].err = f.First(ctx, "old", 1)
+			default:
+				out[i].first, out[i].err = f.First(ctx, fmt.Sprintf("new-%d", i), uint64(i))
+			}
+		})
+	}
+	wg.Wait()
+	for i, r := range out {
+		if want := i%4 != 0; r.err != nil || r.first != want {
+			t.Errorf("claim %d: first %v, err %v; want %v", i, r.first, r.err, want)
+		}
+	}
+	// Two messages with one new event_id at once: exactly one is first.
+	var firsts atomic.Int32
+	for i := range 20 {
+		wg.Go(func() {
+			if ok, err := f.First(ctx, "race", uint64(5000+i)); err != nil {
+				t.Error(err)
+			} else if ok {
+				firsts.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := firsts.Load(); n != 1 {
+		t.Fatalf("%d of 20 messages carrying one new event_id were first, want 1", n)
 	}
 }
