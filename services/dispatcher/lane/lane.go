@@ -160,7 +160,18 @@ type item struct {
 	t      task.Task
 	msg    jetstream.Msg
 	class  Class
-	queued bool // waited in a lane: refresh its ack timer before the attempt
+	queued bool      // waited in a lane since then: maybe refresh its ack timer (stale)
+	since  time.Time // when it started waiting
+}
+
+// stale reports whether a task that waited in its lane must refresh its
+// ack timer before the attempt. A short wait costs the attempt no more of
+// the consumer's AckWait than the pull buffer does, and the touch loop
+// refreshes long waits every Touch; only a wait of over an eighth of Touch
+// is refreshed again, so a healthy lane at full speed sends no extra
+// message per task.
+func (it item) stale(touch time.Duration) bool {
+	return it.queued && time.Since(it.since) >= touch/8
 }
 
 // lane is one subscription's state in this process (guarded by Lanes.mu).
@@ -245,7 +256,7 @@ func (l *Lanes) Submit(ctx context.Context, c Class, msg jetstream.Msg) {
 		l.mu.Unlock()
 		l.launch(ctx, ln, it, true)
 	case ln.queued() < queue && l.waiting < l.opts.MaxWaiting && !(ln.held && c == First):
-		it.queued = true
+		it.queued, it.since = true, time.Now()
 		ln.queue[c] = append(ln.queue[c], it)
 		l.waiting++
 		l.mu.Unlock()

@@ -52,7 +52,9 @@ func (l *Lanes) attempt(ctx context.Context, ln *lane, it item) {
 	defer func() { <-l.sem[it.class] }()
 	if wait := l.rateWait(ctx, it); wait > 0 {
 		l.mu.Lock()
-		it.queued = true
+		if !it.queued {
+			it.queued, it.since = true, time.Now()
+		}
 		ln.queue[it.class] = append([]item{it}, ln.queue[it.class]...)
 		l.waiting++
 		ln.inFlight--
@@ -61,8 +63,8 @@ func (l *Lanes) attempt(ctx context.Context, ln *lane, it item) {
 		time.AfterFunc(wait, func() { l.resume(ctx, ln) })
 		return
 	}
-	if it.queued {
-		_ = it.msg.InProgress() // it may have waited a while
+	if it.stale(l.opts.Touch) {
+		_ = it.msg.InProgress() // it waited a while
 	}
 	var once sync.Once
 	sent := func() { once.Do(func() { l.finish(ctx, ln) }) }
