@@ -54,6 +54,26 @@ func (c *eventCache) get(ctx context.Context, seq uint64, read func(context.Cont
 		delete(c.entries, seq)
 		return stored{}, e.err
 	}
+	c.add(seq, e)
+	return e.ev, nil
+}
+
+// put stores ev as the event at seq, unless an entry is there already.
+func (c *eventCache) put(seq uint64, ev stored) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[seq]; ok {
+		return
+	}
+	e := &cached{ready: make(chan struct{}), ev: ev}
+	close(e.ready)
+	c.entries[seq] = e
+	c.add(seq, e)
+}
+
+// add accounts for the completed entry e at seq and evicts the oldest
+// entries beyond maxBytes. c.mu is held.
+func (c *eventCache) add(seq uint64, e *cached) {
 	c.order = append(c.order, seq)
 	c.bytes += len(e.ev.body)
 	for c.bytes > c.maxBytes && len(c.order) > 1 {
@@ -64,5 +84,4 @@ func (c *eventCache) get(ctx context.Context, seq uint64, read func(context.Cont
 			delete(c.entries, old)
 		}
 	}
-	return e.ev, nil
 }

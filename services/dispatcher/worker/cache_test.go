@@ -44,3 +44,18 @@ func TestEventCacheSharesReadsAndStaysBounded(t *testing.T) {
 		t.Fatalf("error was cached: %q, %v", ev.body, err)
 	}
 }
+
+// TestEventCachePut: an event the fan-out put is served without a read,
+// and a put never replaces an entry.
+func TestEventCachePut(t *testing.T) {
+	c := newEventCache(1 << 10)
+	c.put(7, stored{body: []byte("from fan-out")})
+	c.put(7, stored{body: []byte("again")})
+	ev, err := c.get(context.Background(), 7, func(context.Context) (stored, error) {
+		t.Error("read although the event was put")
+		return stored{}, errors.New("unexpected read")
+	})
+	if err != nil || string(ev.body) != "from fan-out" {
+		t.Fatalf("get = %q, %v; want the first put", ev.body, err)
+	}
+}

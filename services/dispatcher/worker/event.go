@@ -49,3 +49,10 @@ func (w *Worker) readEvent(ctx context.Context, t task.Task) (stored, error) {
 	}
 	return stored{meta: meta, body: m.Data, traceparent: m.Header.Get("traceparent")}, nil
 }
+
+// Remember caches the event at seq as the fan-out read it from EVENTS, so
+// that its deliveries need not read it back (one round trip per event on
+// the latency path).
+func (w *Worker) Remember(seq uint64, meta bus.Meta, body []byte, traceparent string) {
+	w.cache.put(seq, stored{meta: meta, body: body, traceparent: traceparent})
+}
