@@ -16,8 +16,9 @@
 //     configured in advance; per-subscription schedules and Retry-After
 //     need arbitrary waits.
 //   - A Redis sorted set (chosen): score = due time in unix milliseconds,
-//     member = the task's compact JSON (~120 bytes). Any delay, millisecond
-//     resolution, O(log n) insert and removal, and one million waiting
+//     member = the task in its compact binary form (60–80 bytes). Any
+//     delay, millisecond resolution, O(log n) insert and removal, and one
+//     million waiting
 //     retries cost about 150 MB of Redis memory and nothing in NATS or in
 //     the dispatcher's heap. Redis is already required for dedup and rate
 //     limits.
