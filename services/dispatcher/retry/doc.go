@@ -19,8 +19,8 @@
 //     member = the task in its compact binary form (60–80 bytes). Any
 //     delay, millisecond resolution, O(log n) insert and removal, and one
 //     million waiting retries cost about 150 MB of Redis memory and nothing
-//     in NATS or in the dispatcher's heap. Redis is already required for dedup and rate
-//     limits.
+//     in NATS or in the dispatcher's heap. Redis is already required for
+//     dedup and rate limits.
 //
 // # How it stays correct
 //
