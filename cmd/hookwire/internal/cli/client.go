@@ -6,10 +6,12 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/pkg/publisher"
@@ -99,4 +101,21 @@ func (a *app) callCtx(ctx context.Context, kv ...string) (context.Context, conte
 // fail wraps an API error with what the command was doing.
 func fail(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// call runs one API call of a client with the command's deadline and
+// metadata, and renders the answer: the shape most commands share.
+func call[C any, R proto.Message](a *app, c *cobra.Command, client func() (C, error), op string,
+	do func(context.Context, C) (R, error), table func(io.Writer, R)) error {
+	cl, err := client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.callCtx(c.Context())
+	defer cancel()
+	resp, err := do(ctx, cl)
+	if err != nil {
+		return fail(op, err)
+	}
+	return a.render(resp, func(w io.Writer) { table(w, resp) })
 }

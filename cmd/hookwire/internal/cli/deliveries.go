@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -76,17 +77,11 @@ func (a *app) deliveriesGetCommand() *cobra.Command {
 		Short: "Show one delivery and its attempts",
 		Args:  exactArgs(1, "a delivery ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			dc, err := a.delivery()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callCtx(c.Context())
-			defer cancel()
-			resp, err := dc.GetDelivery(ctx, &hookwirev1.GetDeliveryRequest{DeliveryId: args[0]})
-			if err != nil {
-				return fail("get delivery "+args[0], err)
-			}
-			return a.render(resp, func(w io.Writer) { deliveryDetail(w, resp.GetDelivery()) })
+			return call(a, c, a.delivery, "get delivery "+args[0],
+				func(ctx context.Context, dc hookwirev1.DeliveryServiceClient) (*hookwirev1.GetDeliveryResponse, error) {
+					return dc.GetDelivery(ctx, &hookwirev1.GetDeliveryRequest{DeliveryId: args[0]})
+				},
+				func(w io.Writer, resp *hookwirev1.GetDeliveryResponse) { deliveryDetail(w, resp.GetDelivery()) })
 		},
 	}
 }
@@ -97,17 +92,11 @@ func (a *app) deliveriesRedeliverCommand() *cobra.Command {
 		Short: "Make a new attempt of a delivery (same webhook-id)",
 		Args:  exactArgs(1, "a delivery ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			dc, err := a.delivery()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callCtx(c.Context())
-			defer cancel()
-			resp, err := dc.Redeliver(ctx, &hookwirev1.RedeliverRequest{DeliveryId: args[0]})
-			if err != nil {
-				return fail("redeliver "+args[0], err)
-			}
-			return a.render(resp, func(w io.Writer) { deliveryDetail(w, resp.GetDelivery()) })
+			return call(a, c, a.delivery, "redeliver "+args[0],
+				func(ctx context.Context, dc hookwirev1.DeliveryServiceClient) (*hookwirev1.RedeliverResponse, error) {
+					return dc.Redeliver(ctx, &hookwirev1.RedeliverRequest{DeliveryId: args[0]})
+				},
+				func(w io.Writer, resp *hookwirev1.RedeliverResponse) { deliveryDetail(w, resp.GetDelivery()) })
 		},
 	}
 }

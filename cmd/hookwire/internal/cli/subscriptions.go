@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -127,17 +128,13 @@ func (a *app) subGetCommand() *cobra.Command {
 		Short: "Show one subscription",
 		Args:  exactArgs(1, "a subscription ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			rc, err := a.registry()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callCtx(c.Context())
-			defer cancel()
-			resp, err := rc.GetSubscription(ctx, &hookwirev1.GetSubscriptionRequest{Id: args[0]})
-			if err != nil {
-				return fail("get subscription "+args[0], err)
-			}
-			return a.render(resp, func(w io.Writer) { subscriptionDetail(w, resp.GetSubscription()) })
+			return call(a, c, a.registry, "get subscription "+args[0],
+				func(ctx context.Context, rc hookwirev1.RegistryServiceClient) (*hookwirev1.GetSubscriptionResponse, error) {
+					return rc.GetSubscription(ctx, &hookwirev1.GetSubscriptionRequest{Id: args[0]})
+				},
+				func(w io.Writer, resp *hookwirev1.GetSubscriptionResponse) {
+					subscriptionDetail(w, resp.GetSubscription())
+				})
 		},
 	}
 }
@@ -149,17 +146,11 @@ func (a *app) subDeleteCommand() *cobra.Command {
 		Short: "Delete a subscription",
 		Args:  exactArgs(1, "a subscription ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			rc, err := a.registry()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callCtx(c.Context())
-			defer cancel()
-			resp, err := rc.DeleteSubscription(ctx, &hookwirev1.DeleteSubscriptionRequest{Id: args[0], Revision: revision})
-			if err != nil {
-				return fail("delete subscription "+args[0], err)
-			}
-			return a.render(resp, func(w io.Writer) { row(w, "Deleted "+args[0]) })
+			return call(a, c, a.registry, "delete subscription "+args[0],
+				func(ctx context.Context, rc hookwirev1.RegistryServiceClient) (*hookwirev1.DeleteSubscriptionResponse, error) {
+					return rc.DeleteSubscription(ctx, &hookwirev1.DeleteSubscriptionRequest{Id: args[0], Revision: revision})
+				},
+				func(w io.Writer, resp *hookwirev1.DeleteSubscriptionResponse) { row(w, "Deleted "+args[0]) })
 		},
 	}
 	c.Flags().Uint64Var(&revision, "revision", 0, "fail unless this is the stored revision")

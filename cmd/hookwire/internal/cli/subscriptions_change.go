@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -106,17 +107,13 @@ func (a *app) subPauseCommand() *cobra.Command {
 	}
 	c.Flags().StringVar(&reason, "reason", "", "why, shown as status_reason")
 	c.RunE = func(c *cobra.Command, args []string) error {
-		rc, err := a.registry()
-		if err != nil {
-			return err
-		}
-		ctx, cancel := a.callCtx(c.Context())
-		defer cancel()
-		resp, err := rc.PauseSubscription(ctx, &hookwirev1.PauseSubscriptionRequest{Id: args[0], Reason: reason})
-		if err != nil {
-			return fail("pause subscription "+args[0], err)
-		}
-		return a.render(resp, func(w io.Writer) { subscriptionDetail(w, resp.GetSubscription()) })
+		return call(a, c, a.registry, "pause subscription "+args[0],
+			func(ctx context.Context, rc hookwirev1.RegistryServiceClient) (*hookwirev1.PauseSubscriptionResponse, error) {
+				return rc.PauseSubscription(ctx, &hookwirev1.PauseSubscriptionRequest{Id: args[0], Reason: reason})
+			},
+			func(w io.Writer, resp *hookwirev1.PauseSubscriptionResponse) {
+				subscriptionDetail(w, resp.GetSubscription())
+			})
 	}
 	return c
 }
@@ -127,17 +124,13 @@ func (a *app) subResumeCommand() *cobra.Command {
 		Short: "Re-activate a paused or suspended subscription",
 		Args:  exactArgs(1, "a subscription ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			rc, err := a.registry()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callCtx(c.Context())
-			defer cancel()
-			resp, err := rc.ResumeSubscription(ctx, &hookwirev1.ResumeSubscriptionRequest{Id: args[0]})
-			if err != nil {
-				return fail("resume subscription "+args[0], err)
-			}
-			return a.render(resp, func(w io.Writer) { subscriptionDetail(w, resp.GetSubscription()) })
+			return call(a, c, a.registry, "resume subscription "+args[0],
+				func(ctx context.Context, rc hookwirev1.RegistryServiceClient) (*hookwirev1.ResumeSubscriptionResponse, error) {
+					return rc.ResumeSubscription(ctx, &hookwirev1.ResumeSubscriptionRequest{Id: args[0]})
+				},
+				func(w io.Writer, resp *hookwirev1.ResumeSubscriptionResponse) {
+					subscriptionDetail(w, resp.GetSubscription())
+				})
 		},
 	}
 }
