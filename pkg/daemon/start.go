@@ -12,9 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
 
 	"github.com/hookwire/hookwire/pkg/auth"
 	"github.com/hookwire/hookwire/pkg/grpcserver"
@@ -87,7 +85,7 @@ func Start(ctx context.Context, p Program, log *slog.Logger) (_ *Daemon, err err
 	if r, ok := d.svc.(Readier); ok {
 		checks = append(checks, ReadyCheck(p.Name, r.Ready()))
 	}
-	opts := grpcserver.Interceptors(authn, d.svc.AuthRules(), grpc.StatsHandler(otelgrpc.NewServerHandler()))
+	opts := grpcserver.Interceptors(authn, d.svc.AuthRules())
 	if d.grpc, err = grpcserver.New(proc.GRPCAddr, opts...); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -69,10 +70,12 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // Interceptors returns the server options every Hookwire gRPC server uses:
-// request metadata (x-request-id, x-user-id) first, then authentication and
-// authorization by rules. Extra options (the OTel stats handler) are appended.
+// the OTel stats handler (server spans and RPC metrics), request metadata
+// (x-request-id, x-user-id), then authentication and authorization by
+// rules. Extra options are appended.
 func Interceptors(a *auth.Authenticator, rules auth.Rules, extra ...grpc.ServerOption) []grpc.ServerOption {
 	opts := []grpc.ServerOption{
+		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.ChainUnaryInterceptor(reqmeta.UnaryInterceptor(), a.UnaryInterceptor(rules)),
 		grpc.ChainStreamInterceptor(reqmeta.StreamInterceptor(), a.StreamInterceptor(rules)),
 	}

@@ -82,7 +82,7 @@ func startEnv(t testing.TB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := grpcserver.New(cfg.GRPCAddr, grpcserver.Interceptors(authn, svc.AuthRules(), grpc.StatsHandler(otelgrpc.NewServerHandler()))...)
+	srv, err := grpcserver.New(cfg.GRPCAddr, grpcserver.Interceptors(authn, svc.AuthRules())...)
 	if err != nil {
 		t.Fatal(err)
 	}

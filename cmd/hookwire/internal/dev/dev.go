@@ -16,7 +16,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
@@ -102,7 +101,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			rules[m] = p
 		}
 	}
-	opts := grpcserver.Interceptors(authn, rules, grpc.StatsHandler(otelgrpc.NewServerHandler()))
+	opts := grpcserver.Interceptors(authn, rules)
 	if s.grpc, err = grpcserver.New(o.GRPCAddr, opts...); err != nil {
 		return nil, err
 	}
