@@ -19,6 +19,7 @@ var ErrNotFound = errors.New("delivery not found")
 type Log struct {
 	kv     jetstream.KeyValue
 	stream jetstream.Stream // the bucket's backing stream, for List
+	direct *direct          // for insert; nil: kv.Create
 	now    func() time.Time
 }
 
@@ -41,7 +42,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 	if err != nil {
 		return nil, fmt.Errorf("open kv bucket %s stream: %w", Bucket, err)
 	}
-	l := &Log{kv: kv, stream: stream, now: time.Now}
+	l := &Log{kv: kv, stream: stream, direct: newDirect(js), now: time.Now}
 	for _, o := range opts {
 		o(l)
 	}

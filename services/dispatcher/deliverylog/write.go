@@ -23,11 +23,13 @@ func (l *Log) create(ctx context.Context, key string, d Delivery, change func(*D
 	if err := change(&fresh); err != nil {
 		return Delivery{}, err
 	}
-	b, err := encode(fresh)
+	buf := bufs.Get().(*[]byte)
+	b, err := appendRecord((*buf)[:0], fresh)
+	defer recycle(buf, b)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("encode delivery %s: %w", fresh.ID, err)
 	}
-	if _, err := l.kv.Create(ctx, key, b); err != nil {
+	if err := l.insert(ctx, key, b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return Delivery{}, jetstream.ErrKeyExists
 		}
