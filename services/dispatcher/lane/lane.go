@@ -142,6 +142,7 @@ type Lanes struct {
 	log     *slog.Logger
 	opts    Options
 	sem     [2]chan struct{}
+	crew    *crew
 	limited metric.Int64Counter // attempts postponed by the rate limit
 
 	mu      sync.Mutex
@@ -195,7 +196,7 @@ func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts 
 	opts.defaults()
 	l := &Lanes{index: ix, limiter: lim, held: held, run: run, log: log, opts: opts,
 		lanes: map[string]*lane{}, spill: make(chan item, 1024), refill: make(chan struct{}, 1),
-		wanted: map[string]struct{}{}}
+		wanted: map[string]struct{}{}, crew: newCrew(crewIdle)}
 	for c := range l.sem {
 		l.sem[c] = make(chan struct{}, opts.Workers[c])
 	}

@@ -8,7 +8,8 @@ import (
 	"github.com/hookwire/hookwire/pkg/subscription"
 )
 
-// launch runs it on a worker of its class; the lane slot is already taken.
+// launch runs it on a worker of its class (a crew goroutine); the lane slot
+// is already taken.
 // With wait, the caller blocks until a worker is free (Submit: backpressure);
 // otherwise a goroutine waits for one (a slot handed over by a finished
 // attempt or a resumed lane must not block that caller).
@@ -36,14 +37,14 @@ func (l *Lanes) launch(ctx context.Context, ln *lane, it item, wait bool) {
 		if !acquire() {
 			return
 		}
-		go l.attempt(ctx, ln, it)
+		l.crew.run(ctx, func() { l.attempt(ctx, ln, it) })
 		return
 	}
-	go func() {
+	l.crew.run(ctx, func() {
 		if acquire() {
 			l.attempt(ctx, ln, it)
 		}
-	}()
+	})
 }
 
 // attempt runs on a worker: rate limit, then the delivery.
