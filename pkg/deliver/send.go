@@ -58,10 +58,6 @@ func (c *Client) result(status int, h http.Header, err error, start time.Time) R
 
 // build renders the HTTP request of one attempt.
 func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
-	u, err := c.parseURL(r.URL)
-	if err != nil {
-		return nil, err
-	}
 	if len(r.Secrets) == 0 {
 		return nil, fmt.Errorf("%w: no signing secret", ErrInvalidRequest)
 	}
@@ -69,6 +65,7 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 		return nil, fmt.Errorf("%w: no webhook id", ErrInvalidRequest)
 	}
 	body := r.Body
+	var err error
 	if len(r.EncryptionKey) > 0 {
 		if body, err = envelope.Seal(r.EncryptionKey, r.Body); err != nil {
 			return nil, fmt.Errorf("%w: encrypt body: %w", ErrInvalidRequest, err)
@@ -78,33 +75,33 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 	if ts.IsZero() {
 		ts = c.now()
 	}
-	sig, err := signing.Sign(r.Secrets, r.WebhookID, ts, body)
+	sig, xsig, err := signing.Signatures(r.Secrets, r.WebhookID, ts, body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	xsig, err := signing.XSignature(r.Secrets[0], body)
+	// The URL is parsed once, here, and checked before anything is sent.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+		return nil, fmt.Errorf("%w: does not parse", ErrInvalidURL)
+	}
+	if err := c.checkURL(req.URL); err != nil {
+		return nil, err
 	}
 	h := make(http.Header, len(r.Header)+8)
 	for k, vs := range r.Header {
-		h[k] = append([]string(nil), vs...)
+		h[k] = vs // never modified: the values are only written out
 	}
 	// Lowercase on the wire, as the Standard Webhooks spec writes them; a
 	// caller's header cannot replace them.
-	h.Del(signing.HeaderID)
-	h.Del(signing.HeaderTimestamp)
-	h.Del(signing.HeaderSignature)
+	for _, k := range [...]string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"} {
+		delete(h, k)
+	}
 	h[signing.HeaderID] = []string{r.WebhookID}
 	h[signing.HeaderTimestamp] = []string{strconv.FormatInt(ts.Unix(), 10)}
 	h[signing.HeaderSignature] = []string{sig}
-	h.Set("X-Signature", xsig)
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", c.userAgent)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidURL, err)
-	}
+	h["X-Signature"] = []string{xsig}
+	h["Content-Type"] = []string{"application/json"}
+	h["User-Agent"] = []string{c.userAgent}
 	req.Header = h
 	if r.BasicUser != "" {
 		req.SetBasicAuth(r.BasicUser, r.BasicPassword)

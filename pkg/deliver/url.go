@@ -23,17 +23,22 @@ func (c *Client) parseURL(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: does not parse", ErrInvalidURL)
 	}
+	return u, c.checkURL(u)
+}
+
+// checkURL checks a parsed URL as parseURL does.
+func (c *Client) checkURL(u *url.URL) error {
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%w: scheme %q, want http or https", ErrInvalidURL, u.Scheme)
+		return fmt.Errorf("%w: scheme %q, want http or https", ErrInvalidURL, u.Scheme)
 	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("%w: no host", ErrInvalidURL)
+		return fmt.Errorf("%w: no host", ErrInvalidURL)
 	case u.User != nil:
-		return nil, fmt.Errorf("%w: credentials in the URL are not allowed (use basic auth settings)", ErrInvalidURL)
+		return fmt.Errorf("%w: credentials in the URL are not allowed (use basic auth settings)", ErrInvalidURL)
 	case c.httpsOnly && u.Scheme != "https":
-		return nil, fmt.Errorf("%w: %s", ErrHTTPSOnly, redact(u))
+		return fmt.Errorf("%w: %s", ErrHTTPSOnly, redact(u))
 	}
-	return u, nil
+	return nil
 }
 
 // CheckURL validates raw as Send would and resolves its host, refusing it

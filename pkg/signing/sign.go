@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -28,33 +27,56 @@ var ErrNoSecret = errors.New("no signing secret")
 // Sign returns the webhook-signature header value for one message: one
 // "v1,<base64>" per secret, in the given order, separated by spaces.
 func Sign(secrets []string, msgID string, ts time.Time, body []byte) (string, error) {
+	sig, _, err := sign(secrets, msgID, ts, body, false)
+	return sig, err
+}
+
+// Signatures returns both headers of one message: webhook-signature (as
+// Sign) and X-Signature (as XSignature with secrets[0]). Each secret's key
+// is decoded and set up once for both.
+func Signatures(secrets []string, msgID string, ts time.Time, body []byte) (signature, xSignature string, err error) {
+	return sign(secrets, msgID, ts, body, true)
+}
+
+func sign(secrets []string, msgID string, ts time.Time, body []byte, withX bool) (sig, xsig string, err error) {
 	if len(secrets) == 0 {
-		return "", ErrNoSecret
+		return "", "", ErrNoSecret
 	}
-	unix := strconv.FormatInt(ts.Unix(), 10)
-	var b strings.Builder
+	// msgID "." unix "." comes before the body in every signed content.
+	prefix := make([]byte, 0, len(msgID)+24)
+	prefix = append(prefix, msgID...)
+	prefix = append(prefix, '.')
+	prefix = strconv.AppendInt(prefix, ts.Unix(), 10)
+	prefix = append(prefix, '.')
+	out := make([]byte, 0, len(secrets)*(len(Version)+2+base64.StdEncoding.EncodedLen(sha256.Size)))
+	var sum [sha256.Size]byte
 	for i, s := range secrets {
 		key, err := secretKey(s)
 		if err != nil {
-			return "", fmt.Errorf("sign with secret %d: %w", i, err)
+			return "", "", fmt.Errorf("sign with secret %d: %w", i, err)
 		}
+		h := hmac.New(sha256.New, key)
+		if i == 0 && withX {
+			h.Write(body)
+			xsig = hex.EncodeToString(h.Sum(sum[:0]))
+			h.Reset()
+		}
+		h.Write(prefix)
+		h.Write(body)
 		if i > 0 {
-			b.WriteByte(' ')
+			out = append(out, ' ')
 		}
-		b.WriteString(Version)
-		b.WriteByte(',')
-		b.WriteString(base64.StdEncoding.EncodeToString(mac(key, msgID, unix, body)))
+		out = append(out, Version...)
+		out = append(out, ',')
+		out = base64.StdEncoding.AppendEncode(out, h.Sum(sum[:0]))
 	}
-	return b.String(), nil
+	return string(out), xsig, nil
 }
 
 // mac is HMAC-SHA256(key, msgID "." unix "." body).
 func mac(key []byte, msgID, unix string, body []byte) []byte {
 	h := hmac.New(sha256.New, key)
-	h.Write([]byte(msgID))
-	h.Write([]byte{'.'})
-	h.Write([]byte(unix))
-	h.Write([]byte{'.'})
+	h.Write([]byte(msgID + "." + unix + "."))
 	h.Write(body)
 	return h.Sum(nil)
 }

@@ -191,6 +191,31 @@ func TestXSignature(t *testing.T) {
 	}
 }
 
+func TestSignaturesMatchSignAndXSignature(t *testing.T) {
+	body := []byte(specBody)
+	ts := time.Unix(specUnix, 0)
+	sig, xsig, err := Signatures([]string{specSecret}, specID, ts, body)
+	if err != nil || sig != specSig {
+		t.Fatalf("Signatures = %q, %v; want the spec's %q", sig, err, specSig)
+	}
+	if want, _ := XSignature(specSecret, body); xsig != want {
+		t.Fatalf("X-Signature %q, want %q", xsig, want)
+	}
+	secrets := []string{mustSecret(t), mustSecret(t)}
+	sig, xsig, err = Signatures(secrets, "msg_r", ts, body)
+	wantSig, _ := Sign(secrets, "msg_r", ts, body)
+	wantX, _ := XSignature(secrets[0], body)
+	if err != nil || sig != wantSig || xsig != wantX {
+		t.Fatalf("rotation: Signatures = %q, %q, %v; want %q, %q", sig, xsig, err, wantSig, wantX)
+	}
+	if _, _, err := Signatures(nil, "m", ts, body); !errors.Is(err, ErrNoSecret) {
+		t.Fatalf("no secrets: %v", err)
+	}
+	if _, _, err := Signatures([]string{secrets[0], "whsec_x"}, "m", ts, body); !errors.Is(err, ErrSecret) {
+		t.Fatalf("bad secret: %v", err)
+	}
+}
+
 func TestSignErrors(t *testing.T) {
 	if _, err := Sign(nil, "m", time.Now(), nil); !errors.Is(err, ErrNoSecret) {
 		t.Fatalf("no secrets: %v", err)
