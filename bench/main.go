@@ -78,7 +78,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.w4Deadline, "w4-deadline", 4*time.Minute, "W4 longest time to build the backlog")
 	fs.DurationVar(&c.stall, "stall", 30*time.Second, "give up waiting when no delivery arrived for this long")
 	fs.DurationVar(&c.timeout, "timeout", 20*time.Minute, "whole run")
-	fs.BoolVar(&c.profiled, "profiled", false, "write CPU and allocation profiles of the services during W1 to <out>/profiles (served on HOOKWIRE_PPROF_ADDR by package daemon)")
+	fs.BoolVar(&c.profiled, "profiled", false, "write CPU and allocation profiles of dispatcher, ingest and nats-server during W1, and their heaps once the W4 backlog is built, to <out>/profiles (the services serve pprof on HOOKWIRE_PPROF_ADDR, nats-server on its ProfPort)")
 	fs.DurationVar(&c.profile, "profile", 20*time.Second, "length of the CPU profiles taken with -profiled")
 	fs.StringVar(&c.rev, "rev", "", "build the services from this git revision (a clean `git archive` export, e.g. HEAD) instead of the working tree, which other changes in progress may make dirty")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temp dir (logs, JetStream data) after the run")

@@ -19,13 +19,14 @@ func runNATSD(args []string) error {
 	port := fs.Int("port", 4222, "client port")
 	dir := fs.String("dir", "", "JetStream store directory")
 	mon := fs.Int("http", 0, "monitoring port (/varz)")
+	prof := fs.Int("prof", 0, "pprof port (/debug/pprof; 0: none)")
 	_ = fs.Parse(args)
 	if *dir == "" {
 		return fmt.Errorf("natsd: -dir is required")
 	}
 	srv, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: *port, JetStream: true, StoreDir: *dir, NoSigs: true,
-		HTTPHost: "127.0.0.1", HTTPPort: *mon,
+		HTTPHost: "127.0.0.1", HTTPPort: *mon, ProfPort: *prof,
 	})
 	if err != nil {
 		return fmt.Errorf("natsd: %w", err)

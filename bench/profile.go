@@ -10,28 +10,32 @@ import (
 	"time"
 )
 
-// profiler fetches pprof profiles from the services during W1, on the
-// HOOKWIRE_PPROF_ADDR each is given (package daemon serves /debug/pprof).
+// profiler fetches pprof profiles during W1 from the services, on the
+// HOOKWIRE_PPROF_ADDR each is given (package daemon serves /debug/pprof),
+// and from nats-server (its ProfPort).
 type profiler struct {
 	dir   string
 	addrs map[string]string
 	done  chan []string
 }
 
-// startCPU asks dispatcher and ingest for a CPU profile of d in the
+// profiled are the processes profiled.
+var profiled = []string{"dispatcher", "ingest", "nats"}
+
+// startCPU asks each profiled process for a CPU profile of d in the
 // background; wait returns the files written and notes for failures.
 func startCPU(ctx context.Context, dir string, addrs map[string]string, d time.Duration) *profiler {
 	p := &profiler{dir: dir, addrs: addrs, done: make(chan []string, 1)}
 	go func() {
 		var out []string
-		ch := make(chan string, 2)
-		for _, svc := range []string{"dispatcher", "ingest"} {
+		ch := make(chan string, len(profiled))
+		for _, svc := range profiled {
 			go func() {
 				url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addrs[svc], int(d.Seconds()))
 				ch <- fetch(ctx, url, filepath.Join(dir, svc+".cpu.pprof"), d+30*time.Second)
 			}()
 		}
-		for range 2 {
+		for range profiled {
 			out = append(out, <-ch)
 		}
 		p.done <- out
@@ -41,10 +45,16 @@ func startCPU(ctx context.Context, dir string, addrs map[string]string, d time.D
 
 // allocs fetches the allocation profiles (cumulative since start).
 func (p *profiler) allocs(ctx context.Context) []string {
+	return snapshot(ctx, p.dir, p.addrs, "allocs", profiled, "")
+}
+
+// snapshot fetches profile kind (allocs, heap) of each of procs into dir,
+// as <proc><suffix>.<kind>.pprof.
+func snapshot(ctx context.Context, dir string, addrs map[string]string, kind string, procs []string, suffix string) []string {
 	var out []string
-	for _, svc := range []string{"dispatcher", "ingest"} {
-		url := fmt.Sprintf("http://%s/debug/pprof/allocs", p.addrs[svc])
-		out = append(out, fetch(ctx, url, filepath.Join(p.dir, svc+".allocs.pprof"), 30*time.Second))
+	for _, svc := range procs {
+		url := fmt.Sprintf("http://%s/debug/pprof/%s", addrs[svc], kind)
+		out = append(out, fetch(ctx, url, filepath.Join(dir, svc+suffix+"."+kind+".pprof"), 30*time.Second))
 	}
 	return out
 }

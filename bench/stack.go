@@ -40,7 +40,7 @@ type stack struct {
 	control   string
 	ports     []int
 	extraEnv  []string
-	httpAddr  map[string]string // HOOKWIRE_PPROF_ADDR given to each service (bench -profiled)
+	httpAddr  map[string]string // pprof address of each process: the services' HOOKWIRE_PPROF_ADDR, nats-server's ProfPort
 }
 
 // services are the Go binaries built from the repository.
@@ -88,7 +88,13 @@ func (st *stack) up(ctx context.Context, receiverPorts int) error {
 	}
 	_, monPort, _ := net.SplitHostPort(st.natsMon)
 	st.natsURL = "nats://" + natsAddr
-	if st.nats, err = st.ps.start(st.dir, "nats", self, []string{"natsd", "-port", natsPort, "-http", monPort, "-dir", filepath.Join(st.dir, "jetstream")}, nil); err != nil {
+	natsProf, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	_, profPort, _ := net.SplitHostPort(natsProf)
+	st.httpAddr = map[string]string{"nats": natsProf}
+	if st.nats, err = st.ps.start(st.dir, "nats", self, []string{"natsd", "-port", natsPort, "-http", monPort, "-prof", profPort, "-dir", filepath.Join(st.dir, "jetstream")}, nil); err != nil {
 		return err
 	}
 	if err := waitFor(ctx, 30*time.Second, st.nats, func(ctx context.Context) error { return pingNATS(ctx, st.natsURL) }); err != nil {
@@ -128,9 +134,6 @@ func (st *stack) up(ctx context.Context, receiverPorts int) error {
 			return err
 		}
 		env := append([]string{"HOOKWIRE_GRPC_ADDR=" + addr, "HOOKWIRE_HTTP_ADDR=" + httpAddr, "HOOKWIRE_PPROF_ADDR=" + pprofAddr}, common...)
-		if st.httpAddr == nil {
-			st.httpAddr = map[string]string{}
-		}
 		st.httpAddr[s] = pprofAddr
 		p, err := st.ps.start(st.dir, s, filepath.Join(st.dir, "bin", s), nil, env)
 		if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -91,6 +93,15 @@ func (b *bench) w4(ctx context.Context, w2p99 float64) (*W4Result, error) {
 	r.BuildPerSec = round(float64(r.Waiting)/build.Seconds(), 0)
 	r.BuildProcesses = m.stop()
 	logf("  %d retries waiting after %.1fs (%.0f failed attempts/s)", r.Waiting, build.Seconds(), r.BuildPerSec)
+	if b.cfg.profiled {
+		// Where the backlog's memory is: the live heap of each holder.
+		dir := filepath.Join(b.cfg.out, "profiles", "w4-"+time.Now().UTC().Format("20060102T150405Z"))
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			for _, n := range snapshot(ctx, dir, b.st.httpAddr, "heap", []string{"nats", "dispatcher"}, "-backlog") {
+				logf("  profile: %s", n)
+			}
+		}
+	}
 	if r.Healthy, err = b.w2(ctx, "w4h"); err != nil {
 		return nil, err
 	}
