@@ -19,15 +19,23 @@ var ErrBadID = errors.New("malformed delivery id")
 // hex characters of its SHA-256. event_ids are free text (up to 128 chars);
 // the key is what appears in KV keys and delivery ids.
 func EventKey(eventID string) string {
-	sum := sha256.Sum256([]byte(eventID))
-	return hex.EncodeToString(sum[:])[:EventKeyLen]
+	k := eventKey(eventID)
+	return string(k[:])
 }
 
 // ID is the public id of the delivery of eventID to subscription subID:
 // subID + "_" + EventKey(eventID). It is also the webhook-id header, the same
 // on every attempt and redelivery.
 func ID(subID, eventID string) string {
-	return subID + "_" + EventKey(eventID)
+	k := eventKey(eventID)
+	return subID + "_" + string(k[:]) // one allocation: one per task of a fan-out
+}
+
+func eventKey(eventID string) [EventKeyLen]byte {
+	sum := sha256.Sum256([]byte(eventID))
+	var k [EventKeyLen]byte
+	hex.Encode(k[:], sum[:EventKeyLen/2])
+	return k
 }
 
 // ParseID splits a delivery id into its subscription id and event key.

@@ -22,6 +22,13 @@ func TestIDRoundTrip(t *testing.T) {
 	}
 }
 
+// TestIDIsStable: ids are stored and sent as webhook-id; they must never change.
+func TestIDIsStable(t *testing.T) {
+	if got, want := ID("sub1", "evt-1"), "sub1_7b409f932d2c88e97f0c1767"; got != want { // sha256("evt-1")[:12] in hex
+		t.Fatalf("ID = %q, want %q", got, want)
+	}
+}
+
 func TestParseIDRejects(t *testing.T) {
 	for _, id := range []string{
 		"",
