@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/hookwire/hookwire/pkg/deliver"
@@ -28,11 +29,13 @@ func (w *Worker) afterAttempt(ctx context.Context, rec *subscription.Record, t t
 	if t.Trigger == task.Redeliver {
 		return
 	}
-	log := w.d.Logger.With("subscription_id", rec.ID, "delivery_id", d.ID)
+	// Built only for a failure to report: With costs allocations on every
+	// attempt.
+	log := func() *slog.Logger { return w.d.Logger.With("subscription_id", rec.ID, "delivery_id", d.ID) }
 	switch dec.State {
 	case deliverylog.Delivered:
 		if err := w.d.Streaks.Succeeded(ctx, rec.ID); err != nil {
-			log.Warn("reset exhausted streak", "err", err)
+			log().Warn("reset exhausted streak", "err", err)
 		}
 	case deliverylog.Failed:
 		last := lastFailure(res)
@@ -40,20 +43,20 @@ func (w *Worker) afterAttempt(ctx context.Context, rec *subscription.Record, t t
 			x := ops.Exhaustion{DeliveryID: d.ID, SubscriptionID: rec.ID, EventID: d.EventID, EventType: ev.meta.Type,
 				Attempts: len(d.Attempts), LastStatus: res.Status, LastError: last}
 			if e, err := ops.Exhausted(x, rec.Scope, w.d.Clock.Now()); err != nil {
-				log.Error("build exhausted event", "err", err)
+				log().Error("build exhausted event", "err", err)
 			} else if err := w.d.Announcer.Publish(ctx, e); err != nil {
-				log.Error("publish exhausted event", "err", err)
+				log().Error("publish exhausted event", "err", err)
 			}
 		}
 		n, err := w.d.Streaks.Fail(ctx, rec.ID)
 		if err != nil {
-			log.Warn("count exhausted delivery", "err", err)
+			log().Warn("count exhausted delivery", "err", err)
 			return
 		}
 		if w.opts.SuspendAfter > 0 && n >= int64(w.opts.SuspendAfter) {
 			reason := fmt.Sprintf("%d deliveries in a row failed after all their attempts (last: %s)", n, last)
 			if err := w.d.Suspender.Suspend(ctx, rec.ID, reason); err != nil {
-				log.Error("suspend subscription", "err", err)
+				log().Error("suspend subscription", "err", err)
 			}
 		}
 	}

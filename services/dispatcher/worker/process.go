@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -45,9 +46,9 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 		ctx = t.TraceContext(ctx)
 	}
 	start := w.d.Clock.Now()
-	actx, span := w.obs.start(ctx, t, ev)
+	actx, span := w.obs.start(ctx)
 	res := w.send(actx, rec, t, ev, start)
-	w.obs.end(span, res)
+	w.obs.end(span, t, ev, res)
 	sent()
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down: the attempt did not really happen
@@ -136,8 +137,10 @@ func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Ta
 	if err != nil {
 		return d, fmt.Errorf("record attempt of %s: %w", t.DeliveryID, err)
 	}
-	w.d.Logger.DebugContext(ctx, "delivery attempt", "delivery_id", t.DeliveryID, "step", t.Step, "trigger", t.Trigger,
-		"outcome", res.Outcome.String(), "status", res.Status, "state", dec.State)
+	if w.d.Logger.Enabled(ctx, slog.LevelDebug) { // the arguments alone cost allocations
+		w.d.Logger.DebugContext(ctx, "delivery attempt", "delivery_id", t.DeliveryID, "step", t.Step, "trigger", t.Trigger,
+			"outcome", res.Outcome.String(), "status", res.Status, "state", dec.State)
+	}
 	return d, nil
 }
 
