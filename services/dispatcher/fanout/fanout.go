@@ -15,6 +15,7 @@ package fanout
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -57,7 +58,12 @@ type Fanout struct {
 	queue  Enqueuer
 	log    *slog.Logger
 	opts   Options
+	width  atomic.Int32 // tasks of the last fan-out, up to maxWidthHint
 }
+
+// maxWidthHint bounds the task slice a fan-out reserves from the last one's
+// width (one allocation, not a doubling per match, when events match alike).
+const maxWidthHint = 64
 
 // Options tune a Fanout.
 type Options struct {
@@ -150,7 +156,7 @@ func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, s
 		f.log.Info("skipping repeated event_id", "event_id", meta.ID, "sequence", seq)
 		return -1, nil
 	}
-	var ts []task.Task
+	ts := make([]task.Task, 0, f.width.Load())
 	tp := task.TraceParent(ctx) // the attempts are children of the fan-out
 	operational := ops.IsOperational(meta.Type)
 	f.match.MatchAny(meta, func(rec *subscription.Record) bool {
@@ -168,6 +174,7 @@ func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, s
 		})
 		return true
 	})
+	f.width.Store(int32(min(len(ts), maxWidthHint)))
 	if len(ts) == 0 {
 		return 0, nil
 	}
