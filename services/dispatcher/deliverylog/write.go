@@ -29,7 +29,7 @@ func (l *Log) create(ctx context.Context, key string, d Delivery, change func(*D
 	if err != nil {
 		return Delivery{}, fmt.Errorf("encode delivery %s: %w", fresh.ID, err)
 	}
-	if err := l.insert(ctx, key, b); err != nil {
+	if err := l.put(ctx, key, b, 0); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return Delivery{}, jetstream.ErrKeyExists
 		}
@@ -58,11 +58,13 @@ func (l *Log) update(ctx context.Context, key string, seed Delivery, change func
 			return Delivery{}, err
 		}
 		cur.UpdatedAt = l.now().UTC()
-		b, err := encode(cur)
+		buf := bufs.Get().(*[]byte)
+		b, err := appendRecord((*buf)[:0], cur)
 		if err != nil {
 			return Delivery{}, fmt.Errorf("encode delivery %s: %w", cur.ID, err)
 		}
-		_, err = l.kv.Update(ctx, key, b, rev)
+		err = l.put(ctx, key, b, rev)
+		recycle(buf, b)
 		if err == nil {
 			return cur, nil
 		}
