@@ -27,6 +27,9 @@
 // are a small share of the traffic, so a cache would mostly miss while
 // adding memory and invalidation. A first attempt that finds the record
 // already there (a task re-run after a crash) falls back to Get + Update.
+// Both writes are published straight to the key's subject with the
+// expected-last-subject-sequence header, what kv.Create and kv.Update send,
+// without their per-call overhead; a rejected write is handed to them.
 //
 // A record stays small, because it is rewritten on every attempt: each
 // attempt keeps at most 4 KiB of response excerpt and 1 KiB of error text

@@ -19,7 +19,7 @@ var ErrNotFound = errors.New("delivery not found")
 type Log struct {
 	kv     jetstream.KeyValue
 	stream jetstream.Stream // the bucket's backing stream, for List
-	direct *direct          // for insert; nil: kv.Create
+	direct *direct          // for put; nil: kv.Create and kv.Update
 	now    func() time.Time
 }
 
