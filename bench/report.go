@@ -82,8 +82,16 @@ func (r *Results) targets() {
 		if w.Waiting < 1_000_000 {
 			note = fmt.Sprintf(" (backlog %d, not 1M: scale with -w4-backlog)", w.Waiting)
 		}
+		vsW2 := fmt.Sprintf("%.2f × W2", w.P99VsW2)
+		if w.P99VsW2 == 0 {
+			vsW2 = "W2 not run, no ratio"
+		}
+		var parts []string
+		for _, n := range backlogProcs {
+			parts = append(parts, fmt.Sprintf("%s %+.0f", n, w.RSSAfterMiB[n]-w.RSSBeforeMiB[n]))
+		}
 		add("W4 backlog", "≤ 300 MB extra RSS, healthy p99 ≤ 1.2 × W2",
-			fmt.Sprintf("%.0f MiB extra, p99 %.2f ms = %.2f × W2%s", w.ExtraRSSMiB, w.Healthy.LatencyMS.P99, w.P99VsW2, note),
+			fmt.Sprintf("%.0f MiB extra (%s), p99 %.2f ms = %s%s", w.ExtraRSSMiB, strings.Join(parts, ", "), w.Healthy.LatencyMS.P99, vsW2, note),
 			w.ExtraRSSMiB*1.048576 <= 300 && w.P99VsW2 > 0 && w.P99VsW2 <= 1.2 && w.Waiting >= 1_000_000)
 	} else {
 		skip("W4 backlog", "≤ 300 MB extra RSS, healthy p99 within 20 % of W2")
