@@ -49,6 +49,27 @@ func TestEncodeMatchesJSON(t *testing.T) {
 	}
 }
 
+// FuzzAppendString: strings are quoted exactly as encoding/json quotes
+// them. The seeds hold every ASCII byte, invalid UTF-8 and U+2028/9.
+func FuzzAppendString(f *testing.F) {
+	var ascii []byte
+	for c := range 0x80 {
+		ascii = append(ascii, byte(c))
+	}
+	for _, s := range []string{"", "plain", string(ascii), "\xff\xfe", "a\xc3", "ünï \u2028 \u2029 \U0001F600", `Post "http://x/?a=1&b=<2>": EOF`, "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
+		}
+	})
+}
+
 func BenchmarkEncode(b *testing.B) {
 	at := time.Now()
 	d := Delivery{ID: "sub_0123456789abcdef01234567", EventID: "evt-123", EventType: "ach.returned", SubscriptionID: "sub",
@@ -57,6 +78,14 @@ func BenchmarkEncode(b *testing.B) {
 	b.Run("encode", func(b *testing.B) {
 		for b.Loop() {
 			_, _ = encode(d)
+		}
+	})
+	quoted := d // a JSON response and a Go error, as most failed attempts have
+	quoted.Attempts = []Attempt{{Number: 1, StartedAt: at, Status: 500, Latency: time.Millisecond, URL: "http://127.0.0.1:9000/s",
+		Excerpt: `{"error":"internal","retry":true}`, Error: `Post "http://127.0.0.1:9000/s": context deadline exceeded`, Trigger: "scheduled"}}
+	b.Run("encode-quoted", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = encode(quoted)
 		}
 	})
 	b.Run("json", func(b *testing.B) {
