@@ -2,6 +2,8 @@ package lane
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -13,33 +15,45 @@ import (
 // stack between attempts and waits, idle, for the next one; it exits after
 // idle without work or when the lanes stop. How many run at once is still
 // bounded by the worker semaphores, not by the crew.
+//
+// Idle goroutines wait on channels of their own, and the last one to go
+// idle is the first to get work: the few that a light load needs stay warm,
+// the others time out, and no channel is shared by hundreds of waiters.
 type crew struct {
-	work    chan func()
 	idle    time.Duration
+	mu      sync.Mutex
+	waiting []*hand      // idle goroutines, most recent last
 	started atomic.Int64 // goroutines started
 	live    atomic.Int64 // goroutines running or idle
 }
 
+// hand is one crew goroutine's mailbox.
+type hand struct{ work chan func() }
+
 // crewIdle is how long an idle crew goroutine waits for work.
 const crewIdle = 10 * time.Second
 
-func newCrew(idle time.Duration) *crew {
-	return &crew{work: make(chan func()), idle: idle}
-}
+func newCrew(idle time.Duration) *crew { return &crew{idle: idle} }
 
 // run runs f on an idle crew goroutine, or on a new one when none is idle;
 // it never waits for f.
 func (c *crew) run(ctx context.Context, f func()) {
-	select {
-	case c.work <- f:
-	default:
-		c.started.Add(1)
-		c.live.Add(1)
-		go c.loop(ctx, f)
+	c.mu.Lock()
+	if n := len(c.waiting); n > 0 {
+		h := c.waiting[n-1]
+		c.waiting[n-1] = nil
+		c.waiting = c.waiting[:n-1]
+		c.mu.Unlock()
+		h.work <- f // buffered: the hand takes it when it wakes
+		return
 	}
+	c.mu.Unlock()
+	c.started.Add(1)
+	c.live.Add(1)
+	go c.loop(ctx, &hand{work: make(chan func(), 1)}, f)
 }
 
-func (c *crew) loop(ctx context.Context, f func()) {
+func (c *crew) loop(ctx context.Context, h *hand, f func()) {
 	defer c.live.Add(-1)
 	idle := time.NewTimer(c.idle)
 	defer idle.Stop()
@@ -47,12 +61,30 @@ func (c *crew) loop(ctx context.Context, f func()) {
 		f()
 		f = nil // let it go while idle
 		idle.Reset(c.idle)
+		c.mu.Lock()
+		c.waiting = append(c.waiting, h)
+		c.mu.Unlock()
 		select {
-		case f = <-c.work:
+		case f = <-h.work:
+			continue
 		case <-idle.C:
-			return
 		case <-ctx.Done():
+		}
+		if c.leave(h) {
 			return
 		}
+		f = <-h.work // run took this hand just before it left: the work is on the way
 	}
+}
+
+// leave takes h off the idle list; false if run took it first.
+func (c *crew) leave(h *hand) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := slices.Index(c.waiting, h)
+	if i < 0 {
+		return false
+	}
+	c.waiting = slices.Delete(c.waiting, i, i+1)
+	return true
 }

@@ -48,6 +48,32 @@ func TestCrewRunsConcurrentWorkAndStops(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, func() bool { return c.live.Load() == 0 }, "crew goroutines still alive after the lanes stopped")
 }
 
+// Hands time out while work keeps arriving: run may take a hand in the
+// instant it gives up, and nothing may be lost then.
+func TestCrewLosesNothingWhileHandsTimeOut(t *testing.T) {
+	c := newCrew(50 * time.Microsecond)
+	const senders, each = 4, 500
+	var ran sync.WaitGroup
+	ran.Add(senders * each)
+	for range senders {
+		go func() {
+			for i := range each {
+				c.run(t.Context(), ran.Done)
+				if i%50 == 0 {
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { ran.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("some work never ran")
+	}
+}
+
 func TestCrewIdleGoroutinesExit(t *testing.T) {
 	c := newCrew(10 * time.Millisecond)
 	done := make(chan struct{})
