@@ -2,7 +2,6 @@ package deliverylog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -91,14 +90,6 @@ func (l *Log) get(ctx context.Context, key string) (Delivery, uint64, error) {
 		return Delivery{}, 0, fmt.Errorf("get delivery %s: %w", key, err)
 	}
 	return d, e.Revision(), nil
-}
-
-func decode(b []byte) (Delivery, error) {
-	var d Delivery
-	if err := json.Unmarshal(b, &d); err != nil {
-		return Delivery{}, fmt.Errorf("decode delivery record: %w", err)
-	}
-	return d, nil
 }
 
 // keyOf maps a delivery id to its KV key "<subID>.<eventKey>".
