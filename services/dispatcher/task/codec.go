@@ -2,34 +2,114 @@ package task
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 )
 
-// The wire form is binary: a version byte, then the fields in order, each
-// string as a uvarint length and its bytes, each number as a varint. It is
-// a third the size of the JSON form and costs no reflection; encoding/json
-// was the dispatcher's largest CPU cost per task. Tasks written as JSON by
-// earlier versions (they may wait in Redis for days) still decode.
-const wireV1 = 0x01
+// The wire form is binary: a version byte, then the fields, each string as
+// a uvarint length and its bytes, each number as a varint. It is a fraction
+// of the JSON form's size and costs no reflection; encoding/json was the
+// dispatcher's largest CPU cost per task. Every retry waiting in Redis is
+// one such form, so its size is the retry backlog's memory.
+//
+// Version 2 (written since) leaves out what the other fields determine:
+// the delivery id when it is the usual deliverylog.ID(subscription, event),
+// the trigger as one byte, a W3C traceparent as its 25 bytes rather than 55
+// characters. Tasks written as version 1 or as JSON by earlier versions
+// (they may wait in Redis for days) still decode.
+const (
+	wireV1 = 0x01
+	wireV2 = 0x02
+)
+
+// Flags of the version 2 form.
+const (
+	flagRerun     = 1 << iota
+	flagOwnID     // the delivery id is spelled out: it is not deliverylog.ID(sub, event)
+	flagBinaryTP  // TP is 25 bytes: trace id, span id, flags of a version 00 traceparent
+	flagsKnown    = flagRerun | flagOwnID | flagBinaryTP
+	binaryTPBytes = 16 + 8 + 1
+)
+
+// triggers are the version 2 trigger codes (their index).
+var triggers = [...]Trigger{Scheduled, Redeliver, Replay}
 
 // Encode is the task's wire form.
 func (t Task) Encode() ([]byte, error) {
-	b := make([]byte, 0, 24+len(t.DeliveryID)+len(t.SubscriptionID)+len(t.EventID)+len(t.Trigger)+len(t.Run)+len(t.TP))
-	b = append(b, wireV1)
-	for _, s := range [...]string{t.DeliveryID, t.SubscriptionID, t.EventID, string(t.Trigger), t.Run, t.TP} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+	code := slices.Index(triggers[:], t.Trigger)
+	if code < 0 {
+		return nil, fmt.Errorf("encode task %s: unknown trigger %q", t.DeliveryID, t.Trigger)
+	}
+	var flags byte
+	if t.Rerun {
+		flags |= flagRerun
+	}
+	if t.DeliveryID != deliverylog.ID(t.SubscriptionID, t.EventID) {
+		flags |= flagOwnID
+	}
+	tp, binTP := packTraceparent(t.TP)
+	if binTP {
+		flags |= flagBinaryTP
+	}
+	b := make([]byte, 0, 32+len(t.SubscriptionID)+len(t.EventID)+len(t.Run)+len(t.TP))
+	b = append(b, wireV2, flags)
+	b = appendString(b, t.SubscriptionID)
+	b = appendString(b, t.EventID)
+	if flags&flagOwnID != 0 {
+		b = appendString(b, t.DeliveryID)
+	}
+	b = append(b, byte(code))
+	b = appendString(b, t.Run)
+	if binTP {
+		b = append(b, tp[:]...)
+	} else {
+		b = appendString(b, t.TP)
 	}
 	b = binary.AppendUvarint(b, t.EventSeq)
 	b = binary.AppendVarint(b, int64(t.Step))
-	b = binary.AppendVarint(b, t.Parked)
-	var flags byte
-	if t.Rerun {
-		flags |= 1
+	return binary.AppendVarint(b, t.Parked), nil
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// packTraceparent is tp's binary form, if tp is a well-formed version 00
+// W3C traceparent in lowercase hex (what OpenTelemetry writes); anything
+// else is kept as text.
+func packTraceparent(tp string) (out [binaryTPBytes]byte, ok bool) {
+	// 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>
+	if len(tp) != 55 || tp[:3] != "00-" || tp[35] != '-' || tp[52] != '-' {
+		return out, false
 	}
-	return append(b, flags), nil
+	for _, part := range [...]struct{ from, to, at int }{{3, 35, 0}, {36, 52, 16}, {53, 55, 24}} {
+		hx := tp[part.from:part.to]
+		if strings.ToLower(hx) != hx {
+			return out, false
+		}
+		if _, err := hex.Decode(out[part.at:], []byte(hx)); err != nil {
+			return out, false
+		}
+	}
+	return out, true
+}
+
+// unpackTraceparent is the text of a packTraceparent form.
+func unpackTraceparent(b []byte) string {
+	out := make([]byte, 0, 55)
+	out = append(out, "00-"...)
+	out = hex.AppendEncode(out, b[:16])
+	out = append(out, '-')
+	out = hex.AppendEncode(out, b[16:24])
+	out = append(out, '-')
+	out = hex.AppendEncode(out, b[24:25])
+	return string(out)
 }
 
 // Decode parses a task's wire form (or the JSON form of earlier versions)
@@ -37,10 +117,13 @@ func (t Task) Encode() ([]byte, error) {
 func Decode(b []byte) (Task, error) {
 	var t Task
 	var err error
-	if len(b) > 0 && b[0] == '{' {
+	switch {
+	case len(b) > 0 && b[0] == '{':
 		err = json.Unmarshal(b, &t)
-	} else {
+	case len(b) > 0 && b[0] == wireV1:
 		t, err = decodeV1(b)
+	default:
+		t, err = decodeV2(b)
 	}
 	if err != nil {
 		return Task{}, fmt.Errorf("decode task: %w", err)
@@ -57,6 +140,91 @@ func Decode(b []byte) (Task, error) {
 }
 
 var errMalformed = errors.New("malformed binary task")
+
+// reader takes fields off the front of a wire form; the first malformed
+// field sets bad and every later read returns zero values.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) string() string {
+	n, k := binary.Uvarint(r.b)
+	if r.bad || k <= 0 || uint64(len(r.b)-k) < n {
+		r.bad = true
+		return ""
+	}
+	s := string(r.b[k : k+int(n)])
+	r.b = r.b[k+int(n):]
+	return s
+}
+
+func (r *reader) bytes(n int) []byte {
+	if r.bad || len(r.b) < n {
+		r.bad = true
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) uvarint() uint64 {
+	v, k := binary.Uvarint(r.b)
+	if r.bad || k <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	v, k := binary.Varint(r.b)
+	if r.bad || k <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func decodeV2(b []byte) (Task, error) {
+	if len(b) < 2 || b[0] != wireV2 || b[1]&^flagsKnown != 0 {
+		return Task{}, errMalformed
+	}
+	flags := b[1]
+	r := reader{b: b[2:]}
+	t := Task{SubscriptionID: r.string(), EventID: r.string(), Rerun: flags&flagRerun != 0}
+	if flags&flagOwnID != 0 {
+		t.DeliveryID = r.string()
+	}
+	if code := r.bytes(1); code != nil {
+		if int(code[0]) >= len(triggers) {
+			return Task{}, errMalformed
+		}
+		t.Trigger = triggers[code[0]]
+	}
+	t.Run = r.string()
+	if flags&flagBinaryTP != 0 {
+		if tp := r.bytes(binaryTPBytes); tp != nil {
+			t.TP = unpackTraceparent(tp)
+		}
+	} else {
+		t.TP = r.string()
+	}
+	t.EventSeq = r.uvarint()
+	step := r.varint()
+	t.Parked = r.varint()
+	if r.bad || len(r.b) != 0 || step < 0 || step > 1<<20 {
+		return Task{}, errMalformed
+	}
+	t.Step = int(step)
+	if flags&flagOwnID == 0 {
+		t.DeliveryID = deliverylog.ID(t.SubscriptionID, t.EventID)
+	}
+	return t, nil
+}
 
 func decodeV1(b []byte) (Task, error) {
 	if len(b) == 0 || b[0] != wireV1 {
