@@ -47,7 +47,7 @@ type Deduper interface {
 
 // Enqueuer stores tasks durably (task.Queue).
 type Enqueuer interface {
-	EnqueueAll(ctx context.Context, ts []task.Task) error
+	EnqueueFanout(ctx context.Context, ts []task.Task) error
 }
 
 // Fanout handles EVENTS messages; it is safe for concurrent use.
@@ -181,7 +181,7 @@ func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, s
 	if f.opts.Seen != nil {
 		f.opts.Seen(seq, meta, msg.Data(), msg.Headers().Get("traceparent"))
 	}
-	return len(ts), f.queue.EnqueueAll(ctx, ts)
+	return len(ts), f.queue.EnqueueFanout(ctx, ts)
 }
 
 // namesOperational reports whether rec asked for the operational event type

@@ -233,17 +233,25 @@ func (l *Lanes) limits(subID string) (capacity, queue int) {
 	return capacity, max(4*capacity, minQueue, l.opts.MaxWaiting/laneShare)
 }
 
-// Submit routes one DELIVERIES message of class c: start, wait, or hold.
-// It blocks only while every worker of the class is busy (backpressure on
-// the consumer), or while the hold queue is full.
+// Submit routes the tasks of one DELIVERIES message of class c (one, or
+// several sharing the message: task.Parts settles it): start, wait, or
+// hold. It blocks only while every worker of the class is busy
+// (backpressure on the consumer), or while the hold queue is full.
 func (l *Lanes) Submit(ctx context.Context, c Class, msg jetstream.Msg) {
-	t, err := task.DecodeMsg(msg.Data(), msg.Headers())
+	ts, err := task.DecodeAll(msg.Data(), msg.Headers())
 	if err != nil {
 		l.log.Error("terminating malformed delivery task", "err", err)
 		_ = msg.Term()
 		return
 	}
-	it := item{t: t, msg: msg, class: c}
+	for i, m := range task.Parts(msg, len(ts)) {
+		l.submit(ctx, item{t: ts[i], msg: m, class: c})
+	}
+}
+
+// submit routes one task.
+func (l *Lanes) submit(ctx context.Context, it item) {
+	t, c := it.t, it.class
 	capacity, queue := l.limits(t.SubscriptionID)
 	l.mu.Lock()
 	ln := l.lanes[t.SubscriptionID]

@@ -62,6 +62,7 @@ type Queue struct {
 	js      jetstream.JetStream // publishes, with the async ack timeout
 	stream  jetstream.Stream
 	timeout time.Duration
+	group   group // EnqueueFanout's rounds
 }
 
 // OpenQueue creates or updates the DELIVERIES stream. Tasks are published
@@ -163,11 +164,7 @@ func message(ctx context.Context, t Task) (*nats.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix := SubjectPrefix
-	if t.Later() {
-		prefix = RetrySubjectPrefix
-	}
-	m := nats.NewMsg(prefix + t.SubscriptionID)
+	m := nats.NewMsg(subject(t))
 	m.Data = b
 	m.Header.Set(jetstream.MsgIDHeader, t.MsgID())
 	if tp != "" {

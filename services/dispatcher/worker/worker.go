@@ -140,17 +140,20 @@ func (w *Worker) jitter(d time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(float64(d)*w.opts.Jitter) + 1))
 }
 
-// Handle processes one DELIVERIES message and settles it. A malformed task
+// Handle processes one DELIVERIES message (its tasks one after the other)
+// and settles it. A malformed task
 // is terminated; an infrastructure failure naks it for another try; during
 // shutdown the message is left to be redelivered.
 func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
-	t, err := task.DecodeMsg(msg.Data(), msg.Headers())
+	ts, err := task.DecodeAll(msg.Data(), msg.Headers())
 	if err != nil {
 		w.d.Logger.Error("terminating malformed delivery task", "err", err)
 		_ = msg.Term()
 		return
 	}
-	w.HandleTask(ctx, msg, t, func() {})
+	for i, m := range task.Parts(msg, len(ts)) {
+		w.HandleTask(ctx, m, ts[i], func() {})
+	}
 }
 
 // HandleTask is Handle of a message already decoded into t; it calls sent
