@@ -100,9 +100,9 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
-// EnvVars is exactly what ConfigFromEnv reads: it lists every HOOKWIRE_*
-// name the code mentions, and setting each listed variable changes the
-// configuration.
+// EnvVars is what ConfigFromEnv's reader was asked for; no code outside it
+// mentions another HOOKWIRE_* name, and setting each listed variable
+// changes the configuration.
 func TestEnvVars(t *testing.T) {
 	found, err := daemon.EnvNamesIn(".")
 	if err != nil {
@@ -149,5 +149,29 @@ func TestEnvVars(t *testing.T) {
 				t.Fatalf("%s=%s: config unchanged or invalid (%v)", name, v, err)
 			}
 		})
+	}
+}
+
+// A configuration error names the master key and the SMTP password but
+// never quotes them.
+func TestConfigErrorHidesSecrets(t *testing.T) {
+	for _, k := range EnvVars() {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HOOKWIRE_TOKENS_FILE", "/t")
+	t.Setenv("HOOKWIRE_MASTER_KEY", "s3cret-key")
+	t.Setenv("HOOKWIRE_SMTP_ADDR", "mail:25")
+	t.Setenv("HOOKWIRE_SMTP_PASSWORD", "s3cret-password")
+	_, err := ConfigFromEnv()
+	if err == nil {
+		t.Fatal("ConfigFromEnv accepted a bad master key")
+	}
+	for _, name := range []string{"HOOKWIRE_MASTER_KEY", "HOOKWIRE_SMTP_PASSWORD"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error %q quotes a secret", err)
 	}
 }

@@ -3,94 +3,52 @@ package dispatcher
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 
+	"github.com/hookwire/hookwire/pkg/envconf"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 )
 
 // EnvVars lists every HOOKWIRE_* variable ConfigFromEnv reads (the process
 // itself also reads daemon.EnvVars).
-func EnvVars() []string {
-	return []string{
-		"HOOKWIRE_GRPC_ADDR", "HOOKWIRE_NATS_URL", "HOOKWIRE_REDIS_URL", "HOOKWIRE_MASTER_KEY", "HOOKWIRE_DEV",
-		"HOOKWIRE_DATA_DIR", "HOOKWIRE_TOKENS_FILE", "HOOKWIRE_DELIVERY_WORKERS", "HOOKWIRE_RETRY_WORKERS",
-		"HOOKWIRE_MAX_IN_FLIGHT_DEFAULT", "HOOKWIRE_SUSPEND_AFTER", "HOOKWIRE_SMTP_ADDR", "HOOKWIRE_SMTP_FROM",
-		"HOOKWIRE_SMTP_USERNAME", "HOOKWIRE_SMTP_PASSWORD", "HOOKWIRE_FANOUT_WORKERS", "HOOKWIRE_DEDUP_TTL",
-		"HOOKWIRE_ACK_WAIT", "HOOKWIRE_RETRY_JITTER", "HOOKWIRE_RETRY_POLL_INTERVAL", "HOOKWIRE_DELIVERY_TIMEOUT",
-		"HOOKWIRE_ALLOW_CIDRS", "HOOKWIRE_HTTPS_ONLY", "HOOKWIRE_STREAM_REPLICAS",
-		"HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW", "HOOKWIRE_PUBLISH_ACK_TIMEOUT", "HOOKWIRE_EVENTS_DUPLICATE_WINDOW",
-		"HOOKWIRE_EVENTS_MAX_AGE", "HOOKWIRE_DELIVERY_RETENTION", "HOOKWIRE_DELIVERY_REPLICAS",
-	}
-}
+func EnvVars() []string { return envconf.Keys(readConfig) }
 
 // ConfigFromEnv reads HOOKWIRE_* over DefaultConfig and validates the result.
-func ConfigFromEnv() (Config, error) {
+func ConfigFromEnv() (Config, error) { return readConfig(envconf.New(os.LookupEnv)) }
+
+func readConfig(r *envconf.Reader) (Config, error) {
 	c := DefaultConfig()
-	var errs []error
-	set := func(key string, parse func(string) error) {
-		if v, ok := os.LookupEnv(key); ok && v != "" {
-			if err := parse(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			}
-		}
-	}
-	str := func(key string, dst *string) { set(key, func(v string) error { *dst = v; return nil }) }
-	num := func(key string, dst *int) {
-		set(key, func(v string) (err error) { *dst, err = strconv.Atoi(v); return err })
-	}
-	dur := func(key string, dst *time.Duration) {
-		set(key, func(v string) (err error) { *dst, err = time.ParseDuration(v); return err })
-	}
-	boolean := func(key string, dst *bool) {
-		set(key, func(v string) (err error) { *dst, err = strconv.ParseBool(v); return err })
-	}
-	str("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
-	str("HOOKWIRE_NATS_URL", &c.NATSURL)
-	str("HOOKWIRE_REDIS_URL", &c.RedisURL)
-	str("HOOKWIRE_MASTER_KEY", &c.MasterKey)
-	boolean("HOOKWIRE_DEV", &c.Dev)
-	str("HOOKWIRE_DATA_DIR", &c.DataDir)
-	str("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
-	num("HOOKWIRE_DELIVERY_WORKERS", &c.DeliveryWorkers)
-	num("HOOKWIRE_RETRY_WORKERS", &c.RetryWorkers)
-	num("HOOKWIRE_MAX_IN_FLIGHT_DEFAULT", &c.MaxInFlight)
-	num("HOOKWIRE_SUSPEND_AFTER", &c.SuspendAfter)
-	str("HOOKWIRE_SMTP_ADDR", &c.SMTP.Addr)
-	str("HOOKWIRE_SMTP_FROM", &c.SMTP.From)
-	str("HOOKWIRE_SMTP_USERNAME", &c.SMTP.Username)
-	str("HOOKWIRE_SMTP_PASSWORD", &c.SMTP.Password)
-	num("HOOKWIRE_FANOUT_WORKERS", &c.FanoutWorkers)
-	dur("HOOKWIRE_DEDUP_TTL", &c.DedupTTL)
-	dur("HOOKWIRE_ACK_WAIT", &c.AckWait)
-	set("HOOKWIRE_RETRY_JITTER", func(v string) (err error) { c.RetryJitter, err = strconv.ParseFloat(v, 64); return err })
-	dur("HOOKWIRE_RETRY_POLL_INTERVAL", &c.RetryPollInterval)
-	dur("HOOKWIRE_DELIVERY_TIMEOUT", &c.DeliveryTimeout)
-	set("HOOKWIRE_ALLOW_CIDRS", func(v string) error {
-		for _, s := range strings.Split(v, ",") {
-			p, err := netip.ParsePrefix(strings.TrimSpace(s))
-			if err != nil {
-				return err
-			}
-			c.AllowCIDRs = append(c.AllowCIDRs, p)
-		}
-		return nil
-	})
-	boolean("HOOKWIRE_HTTPS_ONLY", &c.HTTPSOnly)
-	num("HOOKWIRE_STREAM_REPLICAS", &c.StreamReplicas)
-	dur("HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW", &c.DeliveriesDuplicateWindow)
-	dur("HOOKWIRE_PUBLISH_ACK_TIMEOUT", &c.PublishAckTimeout)
-	dur("HOOKWIRE_EVENTS_DUPLICATE_WINDOW", &c.EventsDuplicateWindow)
-	dur("HOOKWIRE_EVENTS_MAX_AGE", &c.EventsMaxAge)
-	dl, err := deliverylog.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		errs = append(errs, err)
-	}
+	r.String("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
+	r.String("HOOKWIRE_NATS_URL", &c.NATSURL)
+	r.String("HOOKWIRE_REDIS_URL", &c.RedisURL)
+	r.String("HOOKWIRE_MASTER_KEY", &c.MasterKey)
+	r.Bool("HOOKWIRE_DEV", &c.Dev)
+	r.String("HOOKWIRE_DATA_DIR", &c.DataDir)
+	r.String("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
+	r.Int("HOOKWIRE_DELIVERY_WORKERS", &c.DeliveryWorkers)
+	r.Int("HOOKWIRE_RETRY_WORKERS", &c.RetryWorkers)
+	r.Int("HOOKWIRE_MAX_IN_FLIGHT_DEFAULT", &c.MaxInFlight)
+	r.Int("HOOKWIRE_SUSPEND_AFTER", &c.SuspendAfter)
+	r.String("HOOKWIRE_SMTP_ADDR", &c.SMTP.Addr)
+	r.String("HOOKWIRE_SMTP_FROM", &c.SMTP.From)
+	r.String("HOOKWIRE_SMTP_USERNAME", &c.SMTP.Username)
+	r.String("HOOKWIRE_SMTP_PASSWORD", &c.SMTP.Password)
+	r.Int("HOOKWIRE_FANOUT_WORKERS", &c.FanoutWorkers)
+	r.Duration("HOOKWIRE_DEDUP_TTL", &c.DedupTTL)
+	r.Duration("HOOKWIRE_ACK_WAIT", &c.AckWait)
+	r.Float("HOOKWIRE_RETRY_JITTER", &c.RetryJitter)
+	r.Duration("HOOKWIRE_RETRY_POLL_INTERVAL", &c.RetryPollInterval)
+	r.Duration("HOOKWIRE_DELIVERY_TIMEOUT", &c.DeliveryTimeout)
+	r.Prefixes("HOOKWIRE_ALLOW_CIDRS", &c.AllowCIDRs)
+	r.Bool("HOOKWIRE_HTTPS_ONLY", &c.HTTPSOnly)
+	r.Int("HOOKWIRE_STREAM_REPLICAS", &c.StreamReplicas)
+	r.Duration("HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW", &c.DeliveriesDuplicateWindow)
+	r.Duration("HOOKWIRE_PUBLISH_ACK_TIMEOUT", &c.PublishAckTimeout)
+	r.Duration("HOOKWIRE_EVENTS_DUPLICATE_WINDOW", &c.EventsDuplicateWindow)
+	r.Duration("HOOKWIRE_EVENTS_MAX_AGE", &c.EventsMaxAge)
+	dl, dlErr := deliverylog.ConfigFromEnv(r.Getenv) // HOOKWIRE_DELIVERY_RETENTION, _REPLICAS
 	c.DeliveryLog = dl
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(r.Err(), dlErr); err != nil {
 		return Config{}, fmt.Errorf("dispatcher config: %w", err)
 	}
 	return c, c.Validate()

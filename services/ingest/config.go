@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
+
+	"github.com/hookwire/hookwire/pkg/envconf"
 )
 
 // Config is the ingest service's configuration, read once from HOOKWIRE_*
@@ -70,60 +71,24 @@ func DefaultConfig() Config {
 
 // EnvVars lists every HOOKWIRE_* variable ConfigFromEnv reads (the process
 // itself also reads daemon.EnvVars).
-func EnvVars() []string {
-	return []string{
-		"HOOKWIRE_GRPC_ADDR", "HOOKWIRE_NATS_URL", "HOOKWIRE_TOKENS_FILE", "HOOKWIRE_DEV",
-		"HOOKWIRE_STREAM_REPLICAS", "HOOKWIRE_EVENTS_DUPLICATE_WINDOW", "HOOKWIRE_EVENTS_MAX_AGE",
-		"HOOKWIRE_MAX_EVENT_BYTES", "HOOKWIRE_PUBLISH_MAX_PENDING", "HOOKWIRE_PUBLISH_ACK_TIMEOUT",
-	}
-}
+func EnvVars() []string { return envconf.Keys(readConfig) }
 
 // ConfigFromEnv reads the environment over the defaults and validates.
-func ConfigFromEnv() (Config, error) {
+func ConfigFromEnv() (Config, error) { return readConfig(envconf.New(os.LookupEnv)) }
+
+func readConfig(r *envconf.Reader) (Config, error) {
 	c := DefaultConfig()
-	var errs []error
-	str := func(key string, dst *string) {
-		if v, ok := os.LookupEnv(key); ok && v != "" {
-			*dst = v
-		}
-	}
-	num := func(key string, dst *int) {
-		if v, ok := os.LookupEnv(key); ok && v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-				return
-			}
-			*dst = n
-		}
-	}
-	dur := func(key string, dst *time.Duration) {
-		if v, ok := os.LookupEnv(key); ok && v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-				return
-			}
-			*dst = d
-		}
-	}
-	str("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
-	str("HOOKWIRE_NATS_URL", &c.NATSURL)
-	str("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
-	if v, ok := os.LookupEnv("HOOKWIRE_DEV"); ok && v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("HOOKWIRE_DEV: %w", err))
-		}
-		c.Dev = b
-	}
-	num("HOOKWIRE_STREAM_REPLICAS", &c.StreamReplicas)
-	dur("HOOKWIRE_EVENTS_DUPLICATE_WINDOW", &c.DuplicateWindow)
-	dur("HOOKWIRE_EVENTS_MAX_AGE", &c.EventsMaxAge)
-	num("HOOKWIRE_MAX_EVENT_BYTES", &c.MaxEventBytes)
-	num("HOOKWIRE_PUBLISH_MAX_PENDING", &c.MaxPendingAcks)
-	dur("HOOKWIRE_PUBLISH_ACK_TIMEOUT", &c.AckTimeout)
-	if err := errors.Join(errs...); err != nil {
+	r.String("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
+	r.String("HOOKWIRE_NATS_URL", &c.NATSURL)
+	r.String("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
+	r.Bool("HOOKWIRE_DEV", &c.Dev)
+	r.Int("HOOKWIRE_STREAM_REPLICAS", &c.StreamReplicas)
+	r.Duration("HOOKWIRE_EVENTS_DUPLICATE_WINDOW", &c.DuplicateWindow)
+	r.Duration("HOOKWIRE_EVENTS_MAX_AGE", &c.EventsMaxAge)
+	r.Int("HOOKWIRE_MAX_EVENT_BYTES", &c.MaxEventBytes)
+	r.Int("HOOKWIRE_PUBLISH_MAX_PENDING", &c.MaxPendingAcks)
+	r.Duration("HOOKWIRE_PUBLISH_ACK_TIMEOUT", &c.AckTimeout)
+	if err := r.Err(); err != nil {
 		return Config{}, fmt.Errorf("ingest config: %w", err)
 	}
 	return c, c.Validate()

@@ -56,9 +56,9 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
-// EnvVars is exactly what ConfigFromEnv reads: it lists every HOOKWIRE_*
-// name the code mentions, and setting each listed variable changes the
-// configuration.
+// EnvVars is what ConfigFromEnv's reader was asked for; no code outside it
+// mentions another HOOKWIRE_* name, and setting each listed variable
+// changes the configuration.
 func TestEnvVars(t *testing.T) {
 	found, err := daemon.EnvNamesIn(".")
 	if err != nil {

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/hookwire/hookwire/pkg/envconf"
 	"github.com/hookwire/hookwire/pkg/seal"
 )
 
@@ -68,71 +67,27 @@ func DefaultConfig() Config {
 
 // EnvVars lists every HOOKWIRE_* variable ConfigFromEnv reads (the process
 // itself also reads daemon.EnvVars).
-func EnvVars() []string {
-	return []string{
-		"HOOKWIRE_GRPC_ADDR", "HOOKWIRE_NATS_URL", "HOOKWIRE_MASTER_KEY", "HOOKWIRE_DEV",
-		"HOOKWIRE_TOKENS_FILE", "HOOKWIRE_ALLOW_HTTP", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE",
-		"HOOKWIRE_SECRET_OVERLAP", "HOOKWIRE_CATALOG_FILE", "HOOKWIRE_KV_REPLICAS",
-		"HOOKWIRE_ALLOW_CIDRS", "HOOKWIRE_HTTPS_ONLY", "HOOKWIRE_DATA_DIR",
-	}
-}
+func EnvVars() []string { return envconf.Keys(readConfig) }
 
 // ConfigFromEnv reads HOOKWIRE_* over DefaultConfig and validates the result.
-func ConfigFromEnv() (Config, error) {
+func ConfigFromEnv() (Config, error) { return readConfig(envconf.New(os.LookupEnv)) }
+
+func readConfig(r *envconf.Reader) (Config, error) {
 	c := DefaultConfig()
-	var errs []error
-	str := func(key string, dst *string) {
-		if v, ok := os.LookupEnv(key); ok && v != "" {
-			*dst = v
-		}
-	}
-	boolean := func(key string, dst *bool) {
-		if v, ok := os.LookupEnv(key); ok && v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			}
-			*dst = b
-		}
-	}
-	integer := func(key string, dst *int) {
-		if v, ok := os.LookupEnv(key); ok && v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			}
-			*dst = n
-		}
-	}
-	str("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
-	str("HOOKWIRE_NATS_URL", &c.NATSURL)
-	str("HOOKWIRE_MASTER_KEY", &c.MasterKey)
-	boolean("HOOKWIRE_DEV", &c.Dev)
-	str("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
-	boolean("HOOKWIRE_ALLOW_HTTP", &c.AllowHTTP)
-	integer("HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE", &c.MaxSubscriptionsPerScope)
-	if v := os.Getenv("HOOKWIRE_SECRET_OVERLAP"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("HOOKWIRE_SECRET_OVERLAP: %w", err))
-		}
-		c.SecretOverlap = d
-	}
-	str("HOOKWIRE_CATALOG_FILE", &c.CatalogFile)
-	integer("HOOKWIRE_KV_REPLICAS", &c.KVReplicas)
-	if v := os.Getenv("HOOKWIRE_ALLOW_CIDRS"); v != "" {
-		for _, s := range strings.Split(v, ",") {
-			p, err := netip.ParsePrefix(strings.TrimSpace(s))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("HOOKWIRE_ALLOW_CIDRS: %w", err))
-				continue
-			}
-			c.AllowCIDRs = append(c.AllowCIDRs, p)
-		}
-	}
-	boolean("HOOKWIRE_HTTPS_ONLY", &c.HTTPSOnly)
-	str("HOOKWIRE_DATA_DIR", &c.DataDir)
-	if err := errors.Join(errs...); err != nil {
+	r.String("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
+	r.String("HOOKWIRE_NATS_URL", &c.NATSURL)
+	r.String("HOOKWIRE_MASTER_KEY", &c.MasterKey)
+	r.Bool("HOOKWIRE_DEV", &c.Dev)
+	r.String("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
+	r.Bool("HOOKWIRE_ALLOW_HTTP", &c.AllowHTTP)
+	r.Int("HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE", &c.MaxSubscriptionsPerScope)
+	r.Duration("HOOKWIRE_SECRET_OVERLAP", &c.SecretOverlap)
+	r.String("HOOKWIRE_CATALOG_FILE", &c.CatalogFile)
+	r.Int("HOOKWIRE_KV_REPLICAS", &c.KVReplicas)
+	r.Prefixes("HOOKWIRE_ALLOW_CIDRS", &c.AllowCIDRs)
+	r.Bool("HOOKWIRE_HTTPS_ONLY", &c.HTTPSOnly)
+	r.String("HOOKWIRE_DATA_DIR", &c.DataDir)
+	if err := r.Err(); err != nil {
 		return Config{}, err
 	}
 	return c, c.Validate()

@@ -99,9 +99,9 @@ func startRules(t *testing.T) auth.Rules {
 	return svc.AuthRules()
 }
 
-// EnvVars is exactly what ConfigFromEnv reads: it lists every HOOKWIRE_*
-// name the code mentions, and setting each listed variable changes the
-// configuration.
+// EnvVars is what ConfigFromEnv's reader was asked for; no code outside it
+// mentions another HOOKWIRE_* name, and setting each listed variable
+// changes the configuration.
 func TestEnvVars(t *testing.T) {
 	found, err := daemon.EnvNamesIn(".")
 	if err != nil {
@@ -135,5 +135,17 @@ func TestEnvVars(t *testing.T) {
 				t.Fatalf("%s=%s: config unchanged or invalid (%v)", name, v, err)
 			}
 		})
+	}
+}
+
+// A configuration error names the master key but never quotes it.
+func TestConfigErrorHidesMasterKey(t *testing.T) {
+	const secret = "s3cret-but-not-a-key"
+	t.Setenv("HOOKWIRE_DEV", "")
+	t.Setenv("HOOKWIRE_TOKENS_FILE", "/t")
+	t.Setenv("HOOKWIRE_MASTER_KEY", secret)
+	_, err := registry.ConfigFromEnv()
+	if err == nil || !strings.Contains(err.Error(), "HOOKWIRE_MASTER_KEY") || strings.Contains(err.Error(), secret) {
+		t.Fatalf("error %v", err)
 	}
 }
