@@ -70,6 +70,7 @@ func (l *Lanes) holdLoop(ctx context.Context) {
 		for _, it := range batch {
 			_ = it.msg.Ack()
 		}
+		l.heldTasks.Add(ctx, int64(len(batch)))
 		l.mu.Lock()
 		for _, it := range batch {
 			if ln := l.lanes[it.t.SubscriptionID]; ln != nil {

@@ -135,15 +135,16 @@ func (o *Options) defaults() {
 
 // Lanes are one process's lanes. Submit may be called concurrently.
 type Lanes struct {
-	index   Index
-	limiter Limiter
-	held    Holder
-	run     Runner
-	log     *slog.Logger
-	opts    Options
-	sem     [2]chan struct{}
-	crew    *crew
-	limited metric.Int64Counter // attempts postponed by the rate limit
+	index     Index
+	limiter   Limiter
+	held      Holder
+	run       Runner
+	log       *slog.Logger
+	opts      Options
+	sem       [2]chan struct{}
+	crew      *crew
+	limited   metric.Int64Counter // attempts postponed by the rate limit
+	heldTasks metric.Int64Counter // tasks held in Redis
 
 	mu      sync.Mutex
 	closing bool // Run is stopping: launch starts nothing more
@@ -200,14 +201,21 @@ func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts 
 	for c := range l.sem {
 		l.sem[c] = make(chan struct{}, opts.Workers[c])
 	}
+	meter := otel.Meter("github.com/hookwire/hookwire/services/dispatcher/lane")
 	var err error
-	l.limited, err = otel.Meter("github.com/hookwire/hookwire/services/dispatcher/lane").Int64Counter(
-		"hookwire.deliveries.rate_limited",
+	l.limited, err = meter.Int64Counter("hookwire.deliveries.rate_limited",
 		metric.WithDescription("Delivery attempts postponed because the subscription's rate limit was spent (each wait counts once)."),
 		metric.WithUnit("{delivery}"))
 	if err != nil { // only on an invalid instrument definition
 		otel.Handle(err)
 		l.limited = noop.Int64Counter{}
+	}
+	l.heldTasks, err = meter.Int64Counter("hookwire.tasks.held",
+		metric.WithDescription("Tasks held in Redis because their subscription's lane or the process's waiting budget was full (they come back through the retry consumer)."),
+		metric.WithUnit("{task}"))
+	if err != nil {
+		otel.Handle(err)
+		l.heldTasks = noop.Int64Counter{}
 	}
 	return l
 }
