@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -70,4 +71,34 @@ func perDelivery(before, after Counters, procs []ProcUsage, n int64) PerDelivery
 		p.CPUMicros[u.Name] = round(u.CPUSeconds*1e6/float64(n), 1)
 	}
 	return p
+}
+
+// tasksHeld is the dispatcher's count of tasks held in Redis so far
+// (hookwire_tasks_held_total): tasks that found their lane or the
+// process's waiting budget full and took the slow way round.
+func (b *bench) tasksHeld(ctx context.Context) float64 {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+b.st.metrics["dispatcher"]+"/metrics", nil)
+	if err != nil {
+		return -1
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var total float64
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "hookwire_tasks_held_total") {
+			continue
+		}
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			v, _ := strconv.ParseFloat(line[i+1:], 64)
+			total += v
+		}
+	}
+	return total
 }

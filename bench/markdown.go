@@ -42,6 +42,7 @@ func (r *Results) markdown() string {
 		p("| ceiling (plain Go client, %d workers, keep-alive) | %d POSTs = **%.0f deliveries/s** (%d errors) |", w.CeilingWorkers, w.CeilingDeliveries, w.CeilingPerSec, w.CeilingErrors)
 		p("| pipeline / ceiling | **%.1f %%** |", 100*w.Ratio)
 		p("| per delivery: NATS messages (in+out at the server) / Redis commands | %.2f / %.2f |", w.PerDelivery.NATSMsgs, w.PerDelivery.RedisCommands)
+		p("| tasks held in Redis on the way (lane or waiting budget full) | %.0f |", w.TasksHeld)
 		var cpu []string
 		for _, u := range w.Processes {
 			cpu = append(cpu, fmt.Sprintf("%s %.0f", u.Name, w.PerDelivery.CPUMicros[u.Name]))
@@ -79,6 +80,7 @@ func (r *Results) markdown() string {
 		}
 		p("| extra RSS (nats + redis + dispatcher) | **%.1f MiB** |", w.ExtraRSSMiB)
 		p("| healthy p99 / W2 p99 | %.2f |", w.P99VsW2)
+		p("| tasks held in Redis during the build (lane or waiting budget full) | %.0f |", w.TasksHeld)
 		p("")
 		procTable(p, "W4 backlog build", w.BuildProcesses)
 		w2Table(p, "W4 healthy load beside the backlog", w.Healthy)

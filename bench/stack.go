@@ -41,6 +41,7 @@ type stack struct {
 	ports     []int
 	extraEnv  []string
 	httpAddr  map[string]string // pprof address of each process: the services' HOOKWIRE_PPROF_ADDR, nats-server's ProfPort
+	metrics   map[string]string // each service's HOOKWIRE_HTTP_ADDR (/metrics)
 }
 
 // services are the Go binaries built from the repository.
@@ -135,6 +136,10 @@ func (st *stack) up(ctx context.Context, receiverPorts int) error {
 		}
 		env := append([]string{"HOOKWIRE_GRPC_ADDR=" + addr, "HOOKWIRE_HTTP_ADDR=" + httpAddr, "HOOKWIRE_PPROF_ADDR=" + pprofAddr}, common...)
 		st.httpAddr[s] = pprofAddr
+		if st.metrics == nil {
+			st.metrics = map[string]string{}
+		}
+		st.metrics[s] = httpAddr
 		p, err := st.ps.start(st.dir, s, filepath.Join(st.dir, "bin", s), nil, env)
 		if err != nil {
 			return err

@@ -35,6 +35,7 @@ type W1Result struct {
 	CeilingErrors     int64       `json:"ceiling_errors"`
 	CeilingProcesses  []ProcUsage `json:"ceiling_processes"`
 	Ratio             float64     `json:"ratio_pipeline_to_ceiling"`
+	TasksHeld         float64     `json:"tasks_held"` // held in Redis on the way (the slow path)
 }
 
 func (b *bench) w1(ctx context.Context) (*W1Result, error) {
@@ -45,6 +46,7 @@ func (b *bench) w1(ctx context.Context) (*W1Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	held0 := b.tasksHeld(ctx)
 	m := b.startMeter()
 	start := time.Now()
 	r.Accepted, r.Rejected, err = b.publishAll(ctx, "w1", r.Events)
@@ -65,6 +67,7 @@ func (b *bench) w1(ctx context.Context) (*W1Result, error) {
 		return nil, err
 	}
 	r.PerDelivery = perDelivery(c0, c1, r.Processes, s.Unique)
+	r.TasksHeld = b.tasksHeld(ctx) - held0
 	logf("  per delivery: %.2f NATS messages, %.2f Redis commands, CPU µs %v", r.PerDelivery.NATSMsgs, r.PerDelivery.RedisCommands, r.PerDelivery.CPUMicros)
 	r.Delivered, r.Duplicates, r.LatencyMS = s.Unique, s.Duplicates, s.LatencyMS
 	r.Missing = r.Expected - s.Unique

@@ -28,6 +28,7 @@ type W4Result struct {
 	ExtraRSSMiB    float64            `json:"extra_rss_mib"`
 	BuildProcesses []ProcUsage        `json:"build_processes"`
 	Healthy        *W2Result          `json:"healthy"`
+	TasksHeld      float64            `json:"tasks_held_during_build"`
 	P99VsW2        float64            `json:"healthy_p99_over_w2_p99"`
 }
 
@@ -61,6 +62,7 @@ func (b *bench) w4(ctx context.Context, w2p99 float64) (*W4Result, error) {
 		return nil, fmt.Errorf("zcard %s: %w", retriesKey, err)
 	}
 	r.RSSBeforeMiB = b.rss()
+	held0 := b.tasksHeld(ctx)
 	m := b.startMeter()
 	start := time.Now()
 	if _, _, err := b.publishAll(ctx, "w4f", r.Events); err != nil {
@@ -92,6 +94,7 @@ func (b *bench) w4(ctx context.Context, w2p99 float64) (*W4Result, error) {
 	r.BuildSeconds = secs(build)
 	r.BuildPerSec = round(float64(r.Waiting)/build.Seconds(), 0)
 	r.BuildProcesses = m.stop()
+	r.TasksHeld = b.tasksHeld(ctx) - held0
 	logf("  %d retries waiting after %.1fs (%.0f failed attempts/s)", r.Waiting, build.Seconds(), r.BuildPerSec)
 	if b.cfg.profiled {
 		// Where the backlog's memory is: the live heap of each holder.
