@@ -85,7 +85,7 @@ func (l *Lanes) holdLoop(ctx context.Context) {
 // wantHeld asks for ln's held tasks when its queue is at most half full.
 // l.mu is held.
 func (l *Lanes) wantHeld(ln *lane, queue int) {
-	if !ln.held || ln.refilling || ln.paused || ln.queued() > queue/2 {
+	if !ln.held || ln.refilling || ln.paused || ln.units > queue*unit/2 {
 		return
 	}
 	ln.refilling = true
@@ -112,7 +112,7 @@ func (l *Lanes) release(ctx context.Context) {
 			l.lanes[id] = ln
 		}
 		_, queue := l.limits(id)
-		wants = append(wants, want{ln, max(queue-ln.queued(), 1)})
+		wants = append(wants, want{ln, max(queue-ln.units/unit, 1)})
 	}
 	clear(l.wanted)
 	l.mu.Unlock()

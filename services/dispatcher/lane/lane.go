@@ -96,8 +96,10 @@ type Runner func(ctx context.Context, msg jetstream.Msg, t task.Task, sent func(
 type Options struct {
 	MaxInFlight int    // per subscription when it sets none; default 10
 	Workers     [2]int // attempts at once per Class; default 256, 64
-	// MaxWaiting bounds the tasks waiting in memory over all lanes (the rest
-	// are held in Redis); default 4 × (Workers[First] + Workers[Later]).
+	// MaxWaiting bounds what waits in memory over all lanes (the rest is
+	// held in Redis), in messages: a task alone counts one, each of the n
+	// tasks sharing a message 1/n; default 4 × (Workers[First] +
+	// Workers[Later]). A lane's queue is bounded the same way.
 	MaxWaiting int
 	// Touch is how often waiting tasks tell JetStream they are in progress;
 	// keep it well under the consumer's AckWait. Default 20s.
@@ -150,6 +152,7 @@ type Lanes struct {
 	closing bool // Run is stopping: launch starts nothing more
 	lanes   map[string]*lane
 	waiting int // tasks queued in all lanes
+	units   int // their weight (see item.weight): the budget MaxWaiting counts it
 
 	spill  chan item
 	refill chan struct{}
@@ -164,7 +167,17 @@ type item struct {
 	class  Class
 	queued bool      // waited in a lane since then: maybe refresh its ack timer (stale)
 	since  time.Time // when it started waiting
+	// weight is the item's share of its message, in units of 1/unit of a
+	// message: unit for a task alone, unit/n for each of n tasks sharing
+	// one. The waiting budgets count weight, not tasks: what a waiting
+	// task holds on to is its message's slot in the consumer's ack-pending
+	// set, and the tasks of a shared message (all of one subscription)
+	// hold one slot together.
+	weight int
 }
+
+// unit is the weight of a whole message.
+const unit = task.MaxShared
 
 // stale reports whether a task that waited in its lane must refresh its
 // ack timer before the attempt. A short wait costs the attempt no more of
@@ -181,6 +194,7 @@ type lane struct {
 	id        string
 	inFlight  int
 	queue     [2][]item
+	units     int  // weight of the queued tasks
 	paused    bool // waiting for the rate limit
 	held      bool // tasks of this subscription may be held in Redis
 	refilling bool
@@ -253,8 +267,31 @@ func (l *Lanes) Submit(ctx context.Context, c Class, msg jetstream.Msg) {
 		return
 	}
 	for i, m := range task.Parts(msg, len(ts)) {
-		l.submit(ctx, item{t: ts[i], msg: m, class: c})
+		l.submit(ctx, item{t: ts[i], msg: m, class: c, weight: unit / len(ts)})
 	}
+}
+
+// enqueue puts it in ln's queue, at the back or the front. l.mu is held.
+func (l *Lanes) enqueue(ln *lane, it item, front bool) {
+	if front {
+		ln.queue[it.class] = append([]item{it}, ln.queue[it.class]...)
+	} else {
+		ln.queue[it.class] = append(ln.queue[it.class], it)
+	}
+	ln.units += it.weight
+	l.units += it.weight
+	l.waiting++
+}
+
+// dequeue takes the next task of class c from ln's queue. l.mu is held.
+func (l *Lanes) dequeue(ln *lane, c Class) item {
+	it := ln.queue[c][0]
+	ln.queue[c][0] = item{}
+	ln.queue[c] = ln.queue[c][1:]
+	ln.units -= it.weight
+	l.units -= it.weight
+	l.waiting--
+	return it
 }
 
 // submit routes one task.
@@ -272,10 +309,9 @@ func (l *Lanes) submit(ctx context.Context, it item) {
 		ln.inFlight++
 		l.mu.Unlock()
 		l.launch(ctx, ln, it, true)
-	case ln.queued() < queue && l.waiting < l.opts.MaxWaiting && !(ln.held && c == First):
+	case ln.units < queue*unit && l.units < l.opts.MaxWaiting*unit && !(ln.held && c == First):
 		it.queued, it.since = true, time.Now()
-		ln.queue[c] = append(ln.queue[c], it)
-		l.waiting++
+		l.enqueue(ln, it, false)
 		l.mu.Unlock()
 	default:
 		ln.held = true

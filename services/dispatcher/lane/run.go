@@ -56,8 +56,7 @@ func (l *Lanes) attempt(ctx context.Context, ln *lane, it item) {
 		if !it.queued {
 			it.queued, it.since = true, time.Now()
 		}
-		ln.queue[it.class] = append([]item{it}, ln.queue[it.class]...)
-		l.waiting++
+		l.enqueue(ln, it, true)
 		ln.inFlight--
 		ln.paused = true
 		l.mu.Unlock()
@@ -128,12 +127,8 @@ func (l *Lanes) next(ln *lane) []item {
 		if len(ln.queue[First]) == 0 {
 			c = Later
 		}
-		it := ln.queue[c][0]
-		ln.queue[c][0] = item{}
-		ln.queue[c] = ln.queue[c][1:]
 		ln.inFlight++
-		l.waiting--
-		out = append(out, it)
+		out = append(out, l.dequeue(ln, c))
 	}
 	l.wantHeld(ln, queue)
 	if ln.idle() && l.lanes[ln.id] == ln {
