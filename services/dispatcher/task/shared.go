@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -27,8 +28,9 @@ import (
 // before (no waiting for company: latency is unchanged); a busy one packs
 // as many tasks per message as fan-outs ran during the last round.
 //
-// A shared message has no Nats-Msg-Id: its makeup depends on timing, so a
-// re-run fan-out would not repeat it. Those re-runs are already marked
+// A shared message's makeup depends on timing, so a re-run fan-out would
+// not repeat it: its Nats-Msg-Id (unique per message) only makes a publish
+// retried within the round safe. Those re-runs are already marked
 // (Task.Rerun) and the worker checks the delivery log before their first
 // attempt; a task alone in its message keeps its Nats-Msg-Id.
 
@@ -186,40 +188,93 @@ func (q *Queue) publishShared(ctx context.Context, calls []*call) []error {
 		}
 	}
 	errs := make([]error, len(calls))
-	fail := func(m *shared, err error) {
-		for _, ci := range m.calls {
-			errs[ci] = errors.Join(errs[ci], err)
-		}
-	}
-	futures := make([]jetstream.PubAckFuture, len(msgs))
-	for i, m := range msgs {
+	pending := make([]*pub, 0, len(msgs))
+	for _, m := range msgs {
 		nm, err := q.sharedMessage(ctx, m.ts)
-		if err == nil {
-			futures[i], err = q.js.PublishMsgAsync(nm)
-		}
 		if err != nil {
-			fail(m, fmt.Errorf("enqueue %d tasks of %s: %w", len(m.ts), m.ts[0].SubscriptionID, err))
-		}
-	}
-	wait := time.NewTimer(q.timeout + time.Second) // a second bound, should a future never settle
-	defer wait.Stop()
-	for i, f := range futures {
-		if f == nil {
+			for _, ci := range m.calls {
+				errs[ci] = errors.Join(errs[ci], err)
+			}
 			continue
 		}
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			fail(msgs[i], fmt.Errorf("enqueue %d tasks of %s: %w", len(msgs[i].ts), msgs[i].ts[0].SubscriptionID, err))
-		case <-wait.C:
-			fail(msgs[i], fmt.Errorf("enqueue %d tasks: no acknowledgement within %s", len(msgs[i].ts), q.timeout))
+		pending = append(pending, &pub{msg: nm, shared: m})
+	}
+	// A message whose publish failed is published once more, with the same
+	// Nats-Msg-Id (a first publish that was stored but not acknowledged is
+	// not stored twice), before its callers see an error: they would re-run
+	// their whole fan-outs.
+	for try := 1; len(pending) > 0 && try <= 2; try++ {
+		var failed []*pub
+		for len(pending) > 0 {
+			n := min(len(pending), asyncChunk)
+			failed = append(failed, q.publishChunk(pending[:n])...)
+			pending = pending[n:]
+		}
+		pending = failed
+	}
+	for _, p := range pending {
+		for _, ci := range p.shared.calls {
+			errs[ci] = errors.Join(errs[ci], fmt.Errorf("enqueue %d tasks of %s: %w", len(p.shared.ts), p.shared.ts[0].SubscriptionID, p.err))
 		}
 	}
 	return errs
 }
 
+// pub is one message of a round on its way.
+type pub struct {
+	msg    *nats.Msg
+	shared *shared
+	err    error // of the last try
+}
+
+// publishChunk publishes ps (at most asyncChunk) and returns those that
+// failed, each with its error. Every wait is bounded: the client fails a
+// future after q.timeout, and a timer a second later fails what is left.
+func (q *Queue) publishChunk(ps []*pub) []*pub {
+	futures := make([]jetstream.PubAckFuture, len(ps))
+	var failed []*pub
+	for i, p := range ps {
+		var err error
+		if futures[i], err = q.js.PublishMsgAsync(p.msg); err != nil {
+			p.err = err
+			failed = append(failed, p)
+		}
+	}
+	wait := time.NewTimer(q.timeout + time.Second)
+	defer wait.Stop()
+	expired := false
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		if expired {
+			select {
+			case <-f.Ok():
+				continue
+			default:
+				ps[i].err = fmt.Errorf("no acknowledgement within %s", q.timeout)
+				failed = append(failed, ps[i])
+				continue
+			}
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			ps[i].err = err
+			failed = append(failed, ps[i])
+		case <-wait.C:
+			expired = true
+			ps[i].err = fmt.Errorf("no acknowledgement within %s", q.timeout)
+			failed = append(failed, ps[i])
+		}
+	}
+	return failed
+}
+
 // sharedMessage is the message of ts, all of one subject: a single task's
-// own message, or a shared one.
+// own message, or a shared one. A shared message gets a Nats-Msg-Id of its
+// own, so that publishing it again after a lost acknowledgement stores it
+// once.
 func (q *Queue) sharedMessage(ctx context.Context, ts []Task) (*nats.Msg, error) {
 	if len(ts) == 1 {
 		return message(ctx, ts[0])
@@ -230,6 +285,7 @@ func (q *Queue) sharedMessage(ctx context.Context, ts []Task) (*nats.Msg, error)
 	}
 	m := nats.NewMsg(subject(ts[0]))
 	m.Data = b
+	m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("shared.%s.%d.%016x", ts[0].MsgID(), len(ts), rand.Uint64()))
 	return m, nil
 }
 

@@ -214,3 +214,28 @@ func TestPartsNakTheMessageWhenOneFails(t *testing.T) {
 		t.Fatal("Parts of one is not the message itself")
 	}
 }
+
+// A round whose messages cannot be stored (here: the stream is gone) fails
+// every call with tasks in them, after one more try; none hangs or
+// reports success.
+func TestEnqueueFanoutReportsFailure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, js := testkit.StartNATS(t).Connect(t)
+	q, err := OpenQueue(ctx, js, QueueConfig{AckTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteStream(ctx, Stream); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for ev := range 20 {
+		wg.Go(func() {
+			if err := q.EnqueueFanout(ctx, []Task{fanoutTask("a", ev+1), fanoutTask("b", ev+1)}); err == nil {
+				t.Errorf("event %d: enqueue reported success with no stream", ev+1)
+			}
+		})
+	}
+	wg.Wait()
+}
