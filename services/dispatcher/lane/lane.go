@@ -266,8 +266,13 @@ func (l *Lanes) Submit(ctx context.Context, c Class, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	for i, m := range task.Parts(msg, len(ts)) {
-		l.submit(ctx, item{t: ts[i], msg: m, class: c, weight: unit / len(ts)})
+	n := len(ts)
+	for i, m := range task.Parts(msg, n) {
+		w := unit / n
+		if i < unit%n {
+			w++ // the parts' weights add up to one message
+		}
+		l.submit(ctx, item{t: ts[i], msg: m, class: c, weight: w})
 	}
 }
 
@@ -294,6 +299,12 @@ func (l *Lanes) dequeue(ln *lane, c Class) item {
 	return it
 }
 
+// redelivered reports whether JetStream delivered msg before.
+func redelivered(msg jetstream.Msg) bool {
+	md, err := msg.Metadata()
+	return err == nil && md.NumDelivered > 1
+}
+
 // submit routes one task.
 func (l *Lanes) submit(ctx context.Context, it item) {
 	t, c := it.t, it.class
@@ -316,6 +327,12 @@ func (l *Lanes) submit(ctx context.Context, it item) {
 	default:
 		ln.held = true
 		l.mu.Unlock()
+		if redelivered(it.msg) && it.t.Trigger == task.Scheduled && it.t.Step == 0 {
+			// The first copy of this first attempt may be held already (or
+			// attempted, if a sibling in a shared message failed): the
+			// worker checks the delivery log before attempting this one.
+			it.t.Rerun = true
+		}
 		select {
 		case l.spill <- it:
 		case <-ctx.Done():

@@ -140,8 +140,9 @@ func (w *Worker) jitter(d time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(float64(d)*w.opts.Jitter) + 1))
 }
 
-// Handle processes one DELIVERIES message (its tasks one after the other)
-// and settles it. A malformed task
+// Handle processes one DELIVERIES message (its tasks one after the other,
+// without refreshing the message's ack timer: for tests and tools; the
+// service routes messages through package lane) and settles it. A malformed task
 // is terminated; an infrastructure failure naks it for another try; during
 // shutdown the message is left to be redelivered.
 func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
