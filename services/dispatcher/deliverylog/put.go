@@ -76,7 +76,9 @@ func (d *direct) publish(ctx context.Context, key string, b []byte, rev uint64) 
 	case err != nil:
 		return false, err
 	}
-	return !bytes.Contains(resp.Data, []byte(`"error"`)), nil // an ack is {"stream":"KV_…","seq":n}
+	// An ack is {"stream":"KV_…","seq":n}; anything else is not one.
+	ok := bytes.HasPrefix(resp.Data, []byte(`{"stream":`)) && !bytes.Contains(resp.Data, []byte(`"error"`))
+	return ok, nil
 }
 
 // bufs recycles record buffers: a record is encoded on every attempt and
