@@ -2,7 +2,6 @@ package task
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -107,51 +106,73 @@ func (q *Queue) Enqueue(ctx context.Context, t Task) error {
 const asyncChunk = 1024
 
 // EnqueueAll stores every task, publishing a chunk of them before waiting
-// for the acknowledgements; it returns once all are durable, or an error.
+// for the acknowledgements; it returns once all are durable, or an error
+// (after the first chunk with a failure).
 func (q *Queue) EnqueueAll(ctx context.Context, ts []Task) error {
 	if len(ts) == 1 {
 		return q.Enqueue(ctx, ts[0])
 	}
 	for len(ts) > 0 {
 		n := min(len(ts), asyncChunk)
-		if err := q.enqueueChunk(ctx, ts[:n]); err != nil {
-			return err
+		msgs := make([]*nats.Msg, n)
+		for i, t := range ts[:n] {
+			m, err := message(ctx, t)
+			if err != nil {
+				return err
+			}
+			msgs[i] = m
+		}
+		var errs []error
+		for i, err := range q.publishChunk(ctx, msgs) {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("enqueue task %s: %w", ts[i].MsgID(), err))
+			}
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%d of %d tasks not stored: %w", len(errs), n, errs[0])
 		}
 		ts = ts[n:]
 	}
 	return nil
 }
 
-func (q *Queue) enqueueChunk(ctx context.Context, ts []Task) error {
-	futures := make([]jetstream.PubAckFuture, 0, len(ts))
-	for _, t := range ts {
-		m, err := message(ctx, t)
-		if err != nil {
-			return err
-		}
-		f, err := q.js.PublishMsgAsync(m)
-		if err != nil {
-			return fmt.Errorf("enqueue task %s: %w", t.MsgID(), err)
-		}
-		futures = append(futures, f)
+// publishChunk publishes msgs (at most asyncChunk) and returns each one's
+// error, nil once stored. Every wait is bounded: the client fails a future
+// after q.timeout, a timer a second later (or the end of ctx) fails what is
+// left.
+func (q *Queue) publishChunk(ctx context.Context, msgs []*nats.Msg) []error {
+	errs := make([]error, len(msgs))
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i, m := range msgs {
+		futures[i], errs[i] = q.js.PublishMsgAsync(m)
 	}
-	// The client fails each future after q.timeout; the timer is a second
-	// bound, should a future never settle.
 	wait := time.NewTimer(q.timeout + time.Second)
 	defer wait.Stop()
-	var errs []error
+	var late error // why the wait ended early: later futures get no more time
 	for i, f := range futures {
+		if errs[i] != nil {
+			continue
+		}
+		if late != nil {
+			select {
+			case <-f.Ok():
+			default:
+				errs[i] = late
+			}
+			continue
+		}
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			errs = append(errs, fmt.Errorf("enqueue task %s: %w", ts[i].MsgID(), err))
+			errs[i] = err
 		case <-ctx.Done():
-			return fmt.Errorf("enqueue %d tasks: %w", len(ts), ctx.Err())
+			late, errs[i] = ctx.Err(), ctx.Err()
 		case <-wait.C:
-			return fmt.Errorf("enqueue %d tasks: no acknowledgement within %s", len(ts), q.timeout)
+			late = fmt.Errorf("no acknowledgement within %s", q.timeout)
+			errs[i] = late
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // message lays t out as its queue message. Its trace context goes in the

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -188,13 +187,11 @@ func (q *Queue) publishShared(ctx context.Context, calls []*call) []error {
 		}
 	}
 	errs := make([]error, len(calls))
-	pending := make([]*pub, 0, len(msgs))
+	var pending []*pub
 	for _, m := range msgs {
 		nm, err := q.sharedMessage(ctx, m.ts)
 		if err != nil {
-			for _, ci := range m.calls {
-				errs[ci] = errors.Join(errs[ci], err)
-			}
+			m.fail(errs, err)
 			continue
 		}
 		pending = append(pending, &pub{msg: nm, shared: m})
@@ -205,19 +202,32 @@ func (q *Queue) publishShared(ctx context.Context, calls []*call) []error {
 	// their whole fan-outs.
 	for try := 1; len(pending) > 0 && try <= 2; try++ {
 		var failed []*pub
-		for len(pending) > 0 {
-			n := min(len(pending), asyncChunk)
-			failed = append(failed, q.publishChunk(pending[:n])...)
-			pending = pending[n:]
+		for from := 0; from < len(pending); from += asyncChunk {
+			chunk := pending[from:min(from+asyncChunk, len(pending))]
+			nms := make([]*nats.Msg, len(chunk))
+			for i, p := range chunk {
+				nms[i] = p.msg
+			}
+			for i, err := range q.publishChunk(ctx, nms) {
+				if err != nil {
+					chunk[i].err = err
+					failed = append(failed, chunk[i])
+				}
+			}
 		}
 		pending = failed
 	}
 	for _, p := range pending {
-		for _, ci := range p.shared.calls {
-			errs[ci] = errors.Join(errs[ci], fmt.Errorf("enqueue %d tasks of %s: %w", len(p.shared.ts), p.shared.ts[0].SubscriptionID, p.err))
-		}
+		p.shared.fail(errs, fmt.Errorf("enqueue %d tasks of %s: %w", len(p.shared.ts), p.shared.ts[0].SubscriptionID, p.err))
 	}
 	return errs
+}
+
+// fail adds err to the errors of m's calls.
+func (m *shared) fail(errs []error, err error) {
+	for _, ci := range m.calls {
+		errs[ci] = errors.Join(errs[ci], err)
+	}
 }
 
 // pub is one message of a round on its way.
@@ -225,50 +235,6 @@ type pub struct {
 	msg    *nats.Msg
 	shared *shared
 	err    error // of the last try
-}
-
-// publishChunk publishes ps (at most asyncChunk) and returns those that
-// failed, each with its error. Every wait is bounded: the client fails a
-// future after q.timeout, and a timer a second later fails what is left.
-func (q *Queue) publishChunk(ps []*pub) []*pub {
-	futures := make([]jetstream.PubAckFuture, len(ps))
-	var failed []*pub
-	for i, p := range ps {
-		var err error
-		if futures[i], err = q.js.PublishMsgAsync(p.msg); err != nil {
-			p.err = err
-			failed = append(failed, p)
-		}
-	}
-	wait := time.NewTimer(q.timeout + time.Second)
-	defer wait.Stop()
-	expired := false
-	for i, f := range futures {
-		if f == nil {
-			continue
-		}
-		if expired {
-			select {
-			case <-f.Ok():
-				continue
-			default:
-				ps[i].err = fmt.Errorf("no acknowledgement within %s", q.timeout)
-				failed = append(failed, ps[i])
-				continue
-			}
-		}
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			ps[i].err = err
-			failed = append(failed, ps[i])
-		case <-wait.C:
-			expired = true
-			ps[i].err = fmt.Errorf("no acknowledgement within %s", q.timeout)
-			failed = append(failed, ps[i])
-		}
-	}
-	return failed
 }
 
 // sharedMessage is the message of ts, all of one subject: a single task's
