@@ -299,12 +299,6 @@ func (l *Lanes) dequeue(ln *lane, c Class) item {
 	return it
 }
 
-// redelivered reports whether JetStream delivered msg before.
-func redelivered(msg jetstream.Msg) bool {
-	md, err := msg.Metadata()
-	return err == nil && md.NumDelivered > 1
-}
-
 // submit routes one task.
 func (l *Lanes) submit(ctx context.Context, it item) {
 	t, c := it.t, it.class
@@ -327,12 +321,7 @@ func (l *Lanes) submit(ctx context.Context, it item) {
 	default:
 		ln.held = true
 		l.mu.Unlock()
-		if redelivered(it.msg) && it.t.Trigger == task.Scheduled && it.t.Step == 0 {
-			// The first copy of this first attempt may be held already (or
-			// attempted, if a sibling in a shared message failed): the
-			// worker checks the delivery log before attempting this one.
-			it.t.Rerun = true
-		}
+		it.t = it.t.SetAsideAgain(task.Redelivered(it.msg))
 		select {
 		case l.spill <- it:
 		case <-ctx.Done():

@@ -34,6 +34,12 @@ func Parts(msg jetstream.Msg, n int) []jetstream.Msg {
 	return out
 }
 
+// Redelivered reports whether JetStream delivered msg before.
+func Redelivered(msg jetstream.Msg) bool {
+	md, err := msg.Metadata()
+	return err == nil && md.NumDelivered > 1
+}
+
 // sharedMsg is the message the parts share.
 type sharedMsg struct {
 	jetstream.Msg

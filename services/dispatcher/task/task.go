@@ -57,6 +57,17 @@ func (t Task) SetAside(nowMs int64) Task {
 	return t
 }
 
+// SetAsideAgain is t about to be held or parked; redelivered: its message
+// was delivered before. A first attempt then becomes a Rerun, since a copy
+// of it may be held, parked or attempted already, and the worker must check
+// the delivery log after its release.
+func (t Task) SetAsideAgain(redelivered bool) Task {
+	if redelivered && t.Trigger == Scheduled && t.Step == 0 {
+		t.Rerun = true
+	}
+	return t
+}
+
 // Later reports whether t belongs on the retry lane: a retry step, a
 // replay, or a task that was set aside. Only first attempts of fresh events
 // (and operator redeliveries) use the first-attempt lane, so a flood of

@@ -26,10 +26,7 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 		return w.discard(ctx, t, "subscription deleted")
 	}
 	if rec.Status != subscription.StatusActive {
-		if redelivered && t.Trigger == task.Scheduled && t.Step == 0 {
-			t.Rerun = true // a copy may be parked already: check the log after Resume
-		}
-		return w.park(ctx, t)
+		return w.park(ctx, t.SetAsideAgain(redelivered))
 	}
 	if skip, err := w.attempted(ctx, t, redelivered); err != nil || skip {
 		if skip {

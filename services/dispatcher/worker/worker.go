@@ -160,11 +160,7 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 // HandleTask is Handle of a message already decoded into t; it calls sent
 // once the subscriber has answered, before the attempt is recorded.
 func (w *Worker) HandleTask(ctx context.Context, msg jetstream.Msg, t task.Task, sent func()) {
-	redelivered := false
-	if md, err := msg.Metadata(); err == nil {
-		redelivered = md.NumDelivered > 1
-	}
-	if err := w.process(ctx, t, redelivered, sent); err != nil {
+	if err := w.process(ctx, t, task.Redelivered(msg), sent); err != nil {
 		if ctx.Err() != nil {
 			_ = msg.Nak()
 			return
