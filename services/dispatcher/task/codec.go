@@ -230,32 +230,15 @@ func decodeV1(b []byte) (Task, error) {
 	if len(b) == 0 || b[0] != wireV1 {
 		return Task{}, errMalformed
 	}
-	b = b[1:]
-	var strs [6]string
-	for i := range strs {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
-			return Task{}, errMalformed
-		}
-		strs[i] = string(b[k : k+int(n)])
-		b = b[k+int(n):]
-	}
-	seq, k := binary.Uvarint(b)
-	if k <= 0 {
+	r := reader{b: b[1:]}
+	t := Task{DeliveryID: r.string(), SubscriptionID: r.string(), EventID: r.string(),
+		Trigger: Trigger(r.string()), Run: r.string(), TP: r.string(), EventSeq: r.uvarint()}
+	step := r.varint()
+	t.Parked = r.varint()
+	flags := r.bytes(1)
+	if r.bad || len(r.b) != 0 || step < 0 || step > 1<<20 || flags[0] > 1 {
 		return Task{}, errMalformed
 	}
-	b = b[k:]
-	step, k := binary.Varint(b)
-	if k <= 0 || step < 0 || step > 1<<20 {
-		return Task{}, errMalformed
-	}
-	b = b[k:]
-	parked, k := binary.Varint(b)
-	if k <= 0 || len(b) != k+1 || b[k] > 1 {
-		return Task{}, errMalformed
-	}
-	return Task{
-		DeliveryID: strs[0], SubscriptionID: strs[1], EventID: strs[2], Trigger: Trigger(strs[3]), Run: strs[4], TP: strs[5],
-		EventSeq: seq, Step: int(step), Parked: parked, Rerun: b[k] == 1,
-	}, nil
+	t.Step, t.Rerun = int(step), flags[0] == 1
+	return t, nil
 }
