@@ -11,12 +11,14 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -97,41 +99,80 @@ func LoadFile(path string) (*Authenticator, error) {
 	return Parse(b)
 }
 
-// Parse reads the tokens file format.
+// Parse reads the tokens file format. It is strict, because a file that
+// starts but means something else than written is worse than one that does
+// not start: unknown fields (a misspelled "permision"), an empty list, an
+// entry without a name or permissions, an unknown permission, and a name or
+// sha256 used twice are each refused with the entry's index and name.
 func Parse(b []byte) (*Authenticator, error) {
 	var f struct {
 		Tokens []fileToken `json:"tokens"`
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("parse tokens file: %w", err)
 	}
+	if err := dec.Decode(new(json.RawMessage)); err != io.EOF {
+		return nil, errors.New("parse tokens file: data after the top-level object")
+	}
+	if len(f.Tokens) == 0 {
+		return nil, errors.New("parse tokens file: no tokens (the \"tokens\" list is missing or empty)")
+	}
 	a := &Authenticator{tokens: make(map[[sha256.Size]byte]Principal, len(f.Tokens))}
+	hashAt := make(map[[sha256.Size]byte]int, len(f.Tokens))
+	nameAt := make(map[string]int, len(f.Tokens))
 	var errs []error
 	for i, t := range f.Tokens {
-		raw, err := hex.DecodeString(t.SHA256)
-		if err != nil || len(raw) != sha256.Size {
-			errs = append(errs, fmt.Errorf("tokens[%d] (%s): sha256 must be 64 hex characters", i, t.Name))
+		p, sum, err := parseToken(t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tokens[%d] (%q): %w", i, t.Name, err))
 			continue
 		}
-		if err := scope.Validate(t.Scope); err != nil {
-			errs = append(errs, fmt.Errorf("tokens[%d] (%s): %w", i, t.Name, err))
+		if j, dup := hashAt[sum]; dup {
+			errs = append(errs, fmt.Errorf("tokens[%d] (%q): same sha256 as tokens[%d] (%q)", i, t.Name, j, f.Tokens[j].Name))
 			continue
 		}
-		p := Principal{Name: t.Name, Scope: t.Scope, perms: map[Permission]bool{}}
-		for _, perm := range t.Permissions {
-			switch perm {
-			case Manage, Read, Publish:
-				p.perms[perm] = true
-			default:
-				errs = append(errs, fmt.Errorf("tokens[%d] (%s): unknown permission %q", i, t.Name, perm))
-			}
+		if j, dup := nameAt[t.Name]; dup {
+			errs = append(errs, fmt.Errorf("tokens[%d] (%q): same name as tokens[%d]", i, t.Name, j))
+			continue
 		}
-		a.tokens[[sha256.Size]byte(raw)] = p
+		hashAt[sum], nameAt[t.Name] = i, i
+		a.tokens[sum] = p
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// parseToken checks one entry of the tokens file on its own.
+func parseToken(t fileToken) (Principal, [sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	if strings.TrimSpace(t.Name) == "" {
+		return Principal{}, sum, errors.New("name is required (audit records it)")
+	}
+	raw, err := hex.DecodeString(t.SHA256)
+	if err != nil || len(raw) != sha256.Size {
+		return Principal{}, sum, errors.New("sha256 must be 64 hex characters")
+	}
+	copy(sum[:], raw)
+	if err := scope.Validate(t.Scope); err != nil {
+		return Principal{}, sum, err
+	}
+	if len(t.Permissions) == 0 {
+		return Principal{}, sum, errors.New("permissions are empty (a token that may do nothing is a mistake)")
+	}
+	p := Principal{Name: t.Name, Scope: t.Scope, perms: map[Permission]bool{}}
+	for _, perm := range t.Permissions {
+		switch perm {
+		case Manage, Read, Publish:
+			p.perms[perm] = true
+		default:
+			return Principal{}, sum, fmt.Errorf("unknown permission %q (want %s, %s or %s)", perm, Manage, Read, Publish)
+		}
+	}
+	return p, sum, nil
 }
 
 // HashToken returns the hex SHA-256 of a token, as the tokens file wants it.

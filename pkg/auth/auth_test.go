@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -67,5 +68,39 @@ func TestCheckScopeFailsClosed(t *testing.T) {
 	}
 	if err := CheckScope(WithPrincipal(context.Background(), Root("internal")), "acquirers/1"); err != nil {
 		t.Fatalf("CheckScope as root = %v", err)
+	}
+}
+
+func TestParseStrict(t *testing.T) {
+	h1, h2 := HashToken("one"), HashToken("two")
+	tests := []struct {
+		name, file, want string
+	}{
+		{"duplicate sha256", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"permissions":["read"]},{"name":"b","sha256":%q,"permissions":["manage"]}]}`, h1, h1), `tokens[1] ("b"): same sha256 as tokens[0] ("a")`},
+		{"duplicate sha256 other case", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"permissions":["read"]},{"name":"b","sha256":%q,"permissions":["manage"]}]}`, h1, strings.ToUpper(h1)), `tokens[1] ("b"): same sha256`},
+		{"duplicate name", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"permissions":["read"]},{"name":"a","sha256":%q,"permissions":["read"]}]}`, h1, h2), `tokens[1] ("a"): same name as tokens[0]`},
+		{"misspelled field", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"permision":["read"]}]}`, h1), `unknown field "permision"`},
+		{"unknown top-level field", fmt.Sprintf(`{"token":[{"name":"a","sha256":%q,"permissions":["read"]}]}`, h1), `unknown field "token"`},
+		{"empty permissions", fmt.Sprintf(`{"tokens":[{"name":"ok","sha256":%q,"permissions":["read"]},{"name":"a","sha256":%q,"permissions":[]}]}`, h2, h1), `tokens[1] ("a"): permissions are empty`},
+		{"missing permissions", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q}]}`, h1), `tokens[0] ("a"): permissions are empty`},
+		{"unknown permission", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"permissions":["read","admin"]}]}`, h1), `tokens[0] ("a"): unknown permission "admin"`},
+		{"empty list", `{"tokens": []}`, `no tokens`},
+		{"no list", `{}`, `no tokens`},
+		{"null list", `{"tokens": null}`, `no tokens`},
+		{"missing name", fmt.Sprintf(`{"tokens":[{"sha256":%q,"permissions":["read"]}]}`, h1), `tokens[0] (""): name is required`},
+		{"bad scope", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"scope":"acquirers/100/../200","permissions":["read"]}]}`, h1), `tokens[0] ("a"): invalid scope`},
+		{"trailing data", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"permissions":["read"]}]} {"tokens":[]}`, h1), `data after the top-level object`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.file))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	ok := fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"permissions":["read"]},{"name":"b","sha256":%q,"scope":"acquirers/1","permissions":["publish"]}]}`, h1, h2)
+	if _, err := Parse([]byte(ok)); err != nil {
+		t.Fatalf("Parse(valid file) = %v", err)
 	}
 }

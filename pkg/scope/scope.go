@@ -21,7 +21,10 @@ const (
 var ErrInvalid = errors.New("invalid scope")
 
 // Validate reports whether s is "" or segments of [A-Za-z0-9_.-] joined by
-// single slashes, with no leading or trailing slash.
+// single slashes, with no leading or trailing slash. A segment made of dots
+// only ("." , "..", "...") is refused: scopes are compared as strings, and a
+// path that a file system, URL resolver or log reader would normalise to
+// another scope ("acquirers/100/../200") must not exist.
 func Validate(s string) error {
 	if s == "" {
 		return nil
@@ -36,6 +39,9 @@ func Validate(s string) error {
 	for _, seg := range segs {
 		if seg == "" {
 			return fmt.Errorf("%w: empty segment (leading, trailing or double slash)", ErrInvalid)
+		}
+		if strings.Trim(seg, ".") == "" {
+			return fmt.Errorf("%w: segment %q is made of dots only (no . or .. path segments)", ErrInvalid, seg)
 		}
 		if len(seg) > maxSegment {
 			return fmt.Errorf("%w: segment longer than %d characters", ErrInvalid, maxSegment)
