@@ -54,6 +54,7 @@ func ReadyCheck(what string, ready <-chan struct{}) Check {
 // handler is given, /metrics.
 type HTTPServer struct {
 	srv *http.Server
+	mux *http.ServeMux
 	lis net.Listener
 }
 
@@ -82,8 +83,12 @@ func NewHTTPServer(addr string, metrics http.Handler, checks ...Check) (*HTTPSer
 		mux.Handle("GET /metrics", metrics)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	return &HTTPServer{srv: srv, lis: lis}, nil
+	return &HTTPServer{srv: srv, mux: mux, lis: lis}, nil
 }
+
+// Handle serves handler at pattern beside the health endpoints (hookwire
+// dev mounts the console at /console/); call it before Run.
+func (h *HTTPServer) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
 
 func listen(addr string) (net.Listener, error) {
 	lis, err := net.Listen("tcp", addr)
