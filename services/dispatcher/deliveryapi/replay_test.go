@@ -99,3 +99,37 @@ func TestReplayEmptyWindow(t *testing.T) {
 		t.Fatalf("empty stream: %v", resp)
 	}
 }
+
+// TestReplayOperationalRule: Replay follows fan-out's rule for Hookwire's
+// own events: a bare "*" subscription never gets hookwire.* events, one
+// naming "hookwire.*" does.
+func TestReplayOperationalRule(t *testing.T) {
+	e := startEnv(t)
+	e.subscribe(t, "star", "acquirers/100", []string{"*"}, nil)
+	e.subscribe(t, "ops", "acquirers/100", []string{"hookwire.*"}, nil)
+	start := time.Now()
+	testkit.Eventually(t, time.Second, func() bool { return time.Now().After(start) }, "clock passes %v", start)
+	e.publish(t, bus.Event{ID: "sale", Type: saleType, Scope: "acquirers/100", OccurredAt: time.Now()})
+	_, tEnd := e.publish(t, bus.Event{ID: "suspended", Type: "hookwire.subscription.suspended", Scope: "acquirers/100", OccurredAt: time.Now()})
+	for _, tc := range []struct {
+		sub  string
+		want []string
+	}{
+		{"star", []string{"sale"}},
+		{"ops", []string{"suspended"}},
+	} {
+		before := len(e.tasks(t))
+		resp, err := e.client.Replay(as(acq100Token), &hookwirev1.ReplayRequest{SubscriptionId: tc.sub,
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(tEnd.Add(time.Millisecond))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tk := range e.tasks(t)[before:] {
+			got = append(got, tk.EventID)
+		}
+		if !slices.Equal(got, tc.want) || resp.GetEventsMatched() != int64(len(tc.want)) {
+			t.Errorf("replay %s: queued %v (matched %d), want %v", tc.sub, got, resp.GetEventsMatched(), tc.want)
+		}
+	}
+}

@@ -9,9 +9,11 @@ package match
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hookwire/hookwire/pkg/bus"
+	"github.com/hookwire/hookwire/pkg/catalog"
 	"github.com/hookwire/hookwire/pkg/eventtype"
 	"github.com/hookwire/hookwire/pkg/scope"
 	"github.com/hookwire/hookwire/pkg/subscription"
@@ -138,13 +140,16 @@ func (ix *Index) match(m bus.Meta, activeOnly bool, fn func(*subscription.Record
 		}
 		return true
 	}
+	bucket := func(sc, pattern string) bool {
+		return !PatternWants(pattern, m.Type) || visit(ix.buckets[key{sc, pattern}])
+	}
 	scope.Ancestors(m.Scope, func(sc string) bool {
-		if !visit(ix.buckets[key{sc, m.Type}]) || !visit(ix.buckets[key{sc, eventtype.Wildcard}]) {
+		if !bucket(sc, m.Type) || !bucket(sc, eventtype.Wildcard) {
 			return false
 		}
 		more := true
 		eventtype.Prefixes(m.Type, func(p string) bool {
-			more = visit(ix.buckets[key{sc, p}])
+			more = bucket(sc, p)
 			return more
 		})
 		return more
@@ -152,18 +157,32 @@ func (ix *Index) match(m bus.Meta, activeOnly bool, fn func(*subscription.Record
 }
 
 // Matches reports whether rec wants the event m, ignoring its status: the
-// scope is at or above the event's, a pattern matches the type, and every
-// attribute filter holds.
+// scope is at or above the event's, a pattern wants the type (PatternWants),
+// and every attribute filter holds. Replay uses it; the index (fan-out)
+// gives the same answer through the same rules.
 func Matches(rec *subscription.Record, m bus.Meta) bool {
 	if !scope.Within(m.Scope, rec.Scope) || !filtersHold(rec, m.Attributes) {
 		return false
 	}
 	for _, p := range rec.EventTypes {
-		if eventtype.Match(p, m.Type) {
+		if PatternWants(p, m.Type) {
 			return true
 		}
 	}
 	return false
+}
+
+// PatternWants is the one rule of which event types a subscription's
+// pattern receives: those eventtype.Match matches, except that Hookwire's
+// own operational events (catalog.OperationalPrefix, "hookwire.") go only
+// to patterns that name them ("hookwire.*", "hookwire.subscription.suspended"),
+// never to a bare "*": a catch-all subscriber neither gets them unasked nor
+// feeds on its own failures.
+func PatternWants(p, typ string) bool {
+	if p == eventtype.Wildcard && strings.HasPrefix(typ, catalog.OperationalPrefix) {
+		return false
+	}
+	return eventtype.Match(p, typ)
 }
 
 // filtersHold: for every filter key the event's attribute is one of the

@@ -30,6 +30,8 @@ func fixture() *Index {
 		sub("multi", "acquirers/100", []string{"transaction.*", "transaction.sale.*", "transaction.sale.success"}, nil, active),
 		sub("ach", "", []string{"ach.returned"}, nil, active),
 		sub("prefix-trap", "acquirers/10", []string{"*"}, nil, active),
+		sub("ops-all", "ops/1", []string{"*", "hookwire.*"}, nil, active),
+		sub("ops-exact", "", []string{"hookwire.subscription.suspended"}, nil, active),
 	} {
 		ix.Put(r)
 	}
@@ -64,6 +66,12 @@ func TestMatch(t *testing.T) {
 			[]string{"multi", "root-all"}},
 		{"sibling scope sharing a string prefix", bus.Meta{Type: "x", Scope: "acquirers/100"},
 			[]string{"root-all"}},
+		// Operational events go only to patterns naming them, never to "*":
+		// the same answer from the index (fan-out) and Matches (Replay).
+		{"operational event skips bare star", bus.Meta{Type: "hookwire.subscription.suspended", Scope: "ops/1/merchants/2000"},
+			[]string{"ops-all", "ops-exact"}},
+		{"operational event type not asked for", bus.Meta{Type: "hookwire.delivery.exhausted", Scope: "ops/1"},
+			[]string{"ops-all"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
