@@ -24,10 +24,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookwire/hookwire/pkg/bus"
-	"github.com/hookwire/hookwire/pkg/eventtype"
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
-	"github.com/hookwire/hookwire/services/dispatcher/ops"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
@@ -158,11 +156,8 @@ func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, s
 	}
 	ts := make([]task.Task, 0, f.width.Load())
 	tp := task.TraceParent(ctx) // the attempts are children of the fan-out
-	operational := ops.IsOperational(meta.Type)
+	// The index applies match.PatternWants: no operational event to a bare "*".
 	f.match.MatchAny(meta, func(rec *subscription.Record) bool {
-		if operational && !namesOperational(rec, meta.Type) {
-			return true
-		}
 		ts = append(ts, task.Task{
 			DeliveryID:     deliverylog.ID(rec.ID, meta.ID),
 			SubscriptionID: rec.ID,
@@ -182,17 +177,4 @@ func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, s
 		f.opts.Seen(seq, meta, msg.Data(), msg.Headers().Get("traceparent"))
 	}
 	return len(ts), f.queue.EnqueueFanout(ctx, ts)
-}
-
-// namesOperational reports whether rec asked for the operational event type
-// typ by a pattern other than a bare "*": Hookwire's own events go only to
-// subscriptions that name them (e.g. "hookwire.*"), so a catch-all
-// subscriber neither gets them unasked nor feeds on its own failures.
-func namesOperational(rec *subscription.Record, typ string) bool {
-	for _, p := range rec.EventTypes {
-		if p != eventtype.Wildcard && eventtype.Match(p, typ) {
-			return true
-		}
-	}
-	return false
 }
