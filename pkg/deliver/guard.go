@@ -42,6 +42,10 @@ var forbidden = func() []forbiddenRange {
 		{"::/128", "unspecified"},
 		{"::1/128", "loopback"},
 		{"::/96", "IPv4-compatible IPv6"},
+		// SIIT (RFC 2765) IPv4-translated ::ffff:0:a.b.c.d: a translator
+		// turns it into the IPv4 inside, so it may reach any private
+		// address, and no public service is addressed this way.
+		{"::ffff:0:0:0/96", "IPv4-translated"},
 		{"64:ff9b:1::/48", "local-use NAT64"},
 		{"100::/64", "discard-only"},
 		{"2001::/32", "Teredo"},
