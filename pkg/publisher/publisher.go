@@ -96,7 +96,10 @@ func (c *Client) Publish(ctx context.Context, ev *hookwirev1.Event) (*hookwirev1
 			return resp, nil
 		}
 		if !Retryable(err) || attempt >= c.o.maxRetries {
-			return nil, fmt.Errorf("publish event %s (attempt %d): %w", ev.GetEventId(), attempt+1, err)
+			if attempt == 0 {
+				return nil, fmt.Errorf("publish event %s: %w", ev.GetEventId(), err)
+			}
+			return nil, fmt.Errorf("publish event %s (%d attempts): %w", ev.GetEventId(), attempt+1, err)
 		}
 		if serr := sleep(ctx, c.o.delay(attempt)); serr != nil {
 			return nil, fmt.Errorf("publish event %s: %w", ev.GetEventId(), errors.Join(serr, err))

@@ -58,7 +58,7 @@ func (a *app) eventsPublishCommand() *cobra.Command {
 		defer cancel()
 		resp, err := pc.Publish(ctx, &ev)
 		if err != nil {
-			return fail("publish event "+ev.EventId, err)
+			return err // the publisher's error names the event already
 		}
 		return a.render(resp, func(w io.Writer) {
 			row(w, "EVENT ID", "DUPLICATE", "SEQUENCE")

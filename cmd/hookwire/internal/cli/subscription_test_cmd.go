@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -68,7 +69,7 @@ func (a *app) subTestCommand() *cobra.Command {
 		if err != nil {
 			return fail("test endpoint", err)
 		}
-		return a.render(resp, func(w io.Writer) {
+		err = a.render(resp, func(w io.Writer) {
 			row(w, "SUCCESS", strconv.FormatBool(resp.GetSuccess()))
 			row(w, "HTTP STATUS", httpStatus(resp.GetHttpStatus()))
 			row(w, "LATENCY", fmtDuration(resp.GetLatency()))
@@ -79,6 +80,19 @@ func (a *app) subTestCommand() *cobra.Command {
 				row(w, "SIGNING SECRET", resp.GetSigningSecret())
 			}
 		})
+		if err == nil && !resp.GetSuccess() {
+			// Scripts (and CI checks of an endpoint) read the exit code.
+			err = errors.New("the endpoint test failed: " + testFailure(resp))
+		}
+		return err
 	}
 	return c
+}
+
+// testFailure says in a few words why an endpoint test did not succeed.
+func testFailure(resp *hookwirev1.TestEndpointResponse) string {
+	if e := resp.GetError(); e != "" {
+		return e
+	}
+	return "HTTP " + httpStatus(resp.GetHttpStatus())
 }

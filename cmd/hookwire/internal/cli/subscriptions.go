@@ -77,14 +77,19 @@ func (a *app) subListCommand() *cobra.Command {
 		Args:  exactArgs(0, "no arguments"),
 	}
 	fs := c.Flags()
-	fs.StringVar(&req.Scope, "scope", "", "only subscriptions at this scope")
-	fs.BoolVar(&req.IncludeDescendants, "descendants", false, "also subscriptions below --scope")
+	fs.StringVar(&req.Scope, "scope", "", "only subscriptions at this scope (default: every subscription the token may see)")
+	fs.BoolVar(&req.IncludeDescendants, "descendants", false, "with --scope: also subscriptions below it")
 	fs.StringVar(&status, "status", "", "active, paused or suspended")
 	fs.StringVar(&req.EventType, "event-type", "", "only subscriptions that would receive this event type")
 	fs.Int32Var(&req.PageSize, "page-size", 0, "subscriptions per page (server default 100)")
 	fs.StringVar(&req.PageToken, "page-token", "", "continue from a previous page")
 	fs.BoolVar(&all, "all", false, "follow next_page_token and print every page")
 	c.RunE = func(c *cobra.Command, _ []string) error {
+		if !c.Flags().Changed("scope") {
+			// No --scope: the whole tree the caller may see (the server
+			// reads an empty scope with descendants as the token's own).
+			req.IncludeDescendants = true
+		}
 		if status != "" {
 			v, err := parseEnum("--status", status, "SUBSCRIPTION_STATUS_", hookwirev1.SubscriptionStatus_value)
 			if err != nil {
