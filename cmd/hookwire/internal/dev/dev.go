@@ -69,7 +69,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		s.log.Warn("DEV MODE: secrets are sealed with the key file in the data dir, not for production",
 			"key_file", filepath.Join(o.DataDir, seal.KeyFileName))
 	}
-	if s.nats, err = startNATS(o.DataDir); err != nil {
+	if s.nats, err = startNATS(o.DataDir, o.NATSPort); err != nil {
 		return nil, err
 	}
 	if s.nc, err = nats.Connect(s.nats.ClientURL(), nats.Name("hookwire-dev"), nats.MaxReconnects(-1)); err != nil {

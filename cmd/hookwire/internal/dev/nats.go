@@ -8,14 +8,17 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// startNATS starts an embedded JetStream server on a free loopback port
-// with its store under dataDir/nats, so streams and buckets survive a
-// restart of `hookwire dev`.
-func startNATS(dataDir string) (*server.Server, error) {
+// startNATS starts an embedded JetStream server on loopback port port (0:
+// a free one) with its store under dataDir/nats, so streams and buckets
+// survive a restart of `hookwire dev`.
+func startNATS(dataDir string, port int) (*server.Server, error) {
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
 	opts := &server.Options{
 		ServerName: "hookwire-dev",
 		Host:       "127.0.0.1",
-		Port:       server.RANDOM_PORT,
+		Port:       port,
 		JetStream:  true,
 		StoreDir:   filepath.Join(dataDir, "nats"),
 		NoLog:      true,

@@ -13,6 +13,9 @@ type Options struct {
 	GRPCAddr string // default 127.0.0.1:50051
 	HTTPAddr string // default 127.0.0.1:8081
 	DataDir  string // default ./.hookwire: NATS store, master key, embedded Redis snapshot
+	// NATSPort pins the embedded NATS server's loopback port (0: a free
+	// one), e.g. to point `nats` CLI tools or a second process at it.
+	NATSPort int
 	// RedisURL points at a real Redis; empty runs an embedded miniredis.
 	RedisURL string
 	// TokensFile enables token auth; empty lets every caller in (auth.Dev).
