@@ -99,7 +99,7 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 	h[signing.HeaderID] = []string{r.WebhookID}
 	h[signing.HeaderTimestamp] = []string{strconv.FormatInt(ts.Unix(), 10)}
 	h[signing.HeaderSignature] = []string{sig}
-	h["X-Signature"] = []string{xsig}
+	h[signing.HeaderXSignature] = []string{xsig}
 	h["Content-Type"] = []string{"application/json"}
 	h["User-Agent"] = []string{c.userAgent}
 	req.Header = h

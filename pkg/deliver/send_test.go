@@ -119,11 +119,22 @@ func TestSendHeadersAndSignatures(t *testing.T) {
 			t.Errorf("verify with %s secret: %v", name, err)
 		}
 	}
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(newS, "whsec_"))
-	m := hmac.New(sha256.New, key)
-	m.Write(body)
-	if want := hex.EncodeToString(m.Sum(nil)); got.header.Get("X-Signature") != want {
-		t.Fatalf("X-Signature %q, want %q", got.header.Get("X-Signature"), want)
+	// X-Signature: one hex HMAC-SHA256(body) per secret, newest first, so a
+	// receiver holding either secret verifies during the rotation.
+	var want []string
+	for _, sec := range []string{newS, oldS} {
+		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(sec, "whsec_"))
+		m := hmac.New(sha256.New, key)
+		m.Write(body)
+		want = append(want, hex.EncodeToString(m.Sum(nil)))
+	}
+	if v := got.header.Values("X-Signature"); len(v) != 1 || v[0] != strings.Join(want, ",") {
+		t.Fatalf("X-Signature %q, want [%q]", v, strings.Join(want, ","))
+	}
+	for name, secrets := range map[string][]string{"new": {newS}, "old": {oldS}} {
+		if err := signing.VerifyXSignature(secrets, got.header.Get("X-Signature"), got.body); err != nil {
+			t.Errorf("X-Signature with the %s secret: %v", name, err)
+		}
 	}
 }
 

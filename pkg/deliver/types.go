@@ -16,7 +16,8 @@ type Request struct {
 	Timestamp time.Time // webhook-timestamp; zero means now
 	Body      []byte    // the plain JSON body (bus.Body)
 	// Secrets are plain "whsec_..." signing secrets, newest first; each
-	// adds one "v1,<sig>" to webhook-signature. X-Signature uses the first.
+	// adds one "v1,<sig>" to webhook-signature and one hex value to the
+	// comma-separated X-Signature.
 	Secrets       []string
 	BasicUser     string
 	BasicPassword string

@@ -32,8 +32,11 @@ func Sign(secrets []string, msgID string, ts time.Time, body []byte) (string, er
 }
 
 // Signatures returns both headers of one message: webhook-signature (as
-// Sign) and X-Signature (as XSignature with secrets[0]). Each secret's key
-// is decoded and set up once for both.
+// Sign) and X-Signature: XSignature of each secret, in the given order,
+// separated by commas, so that during a rotation a receiver holding either
+// the new or the previous secret finds its value (VerifyXSignature). With
+// one secret it is a single hex value. Each secret's key is decoded and set
+// up once for both.
 func Signatures(secrets []string, msgID string, ts time.Time, body []byte) (signature, xSignature string, err error) {
 	return sign(secrets, msgID, ts, body, true)
 }
@@ -49,6 +52,10 @@ func sign(secrets []string, msgID string, ts time.Time, body []byte, withX bool)
 	prefix = strconv.AppendInt(prefix, ts.Unix(), 10)
 	prefix = append(prefix, '.')
 	out := make([]byte, 0, len(secrets)*(len(Version)+2+base64.StdEncoding.EncodedLen(sha256.Size)))
+	var xout []byte
+	if withX {
+		xout = make([]byte, 0, len(secrets)*(hex.EncodedLen(sha256.Size)+1))
+	}
 	var sum [sha256.Size]byte
 	for i, s := range secrets {
 		key, err := secretKey(s)
@@ -56,9 +63,12 @@ func sign(secrets []string, msgID string, ts time.Time, body []byte, withX bool)
 			return "", "", fmt.Errorf("sign with secret %d: %w", i, err)
 		}
 		h := hmac.New(sha256.New, key)
-		if i == 0 && withX {
+		if withX {
+			if i > 0 {
+				xout = append(xout, XSignatureSeparator)
+			}
 			h.Write(body)
-			xsig = hex.EncodeToString(h.Sum(sum[:0]))
+			xout = hex.AppendEncode(xout, h.Sum(sum[:0]))
 			h.Reset()
 		}
 		h.Write(prefix)
@@ -70,7 +80,7 @@ func sign(secrets []string, msgID string, ts time.Time, body []byte, withX bool)
 		out = append(out, ',')
 		out = base64.StdEncoding.AppendEncode(out, h.Sum(sum[:0]))
 	}
-	return string(out), xsig, nil
+	return string(out), string(xout), nil
 }
 
 // mac is HMAC-SHA256(key, msgID "." unix "." body).
@@ -81,7 +91,13 @@ func mac(key []byte, msgID, unix string, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// XSignature is the merchant-console X-Signature header: lowercase hex of
+// HeaderXSignature is the merchant-console signature header.
+const HeaderXSignature = "X-Signature"
+
+// XSignatureSeparator separates the values of X-Signature during a rotation.
+const XSignatureSeparator = ','
+
+// XSignature is one secret's X-Signature value: lowercase hex of
 // HMAC-SHA256(body) keyed with the secret's decoded key bytes.
 func XSignature(secret string, body []byte) (string, error) {
 	key, err := secretKey(secret)

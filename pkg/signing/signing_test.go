@@ -204,7 +204,9 @@ func TestSignaturesMatchSignAndXSignature(t *testing.T) {
 	secrets := []string{mustSecret(t), mustSecret(t)}
 	sig, xsig, err = Signatures(secrets, "msg_r", ts, body)
 	wantSig, _ := Sign(secrets, "msg_r", ts, body)
-	wantX, _ := XSignature(secrets[0], body)
+	x0, _ := XSignature(secrets[0], body)
+	x1, _ := XSignature(secrets[1], body)
+	wantX := x0 + "," + x1
 	if err != nil || sig != wantSig || xsig != wantX {
 		t.Fatalf("rotation: Signatures = %q, %q, %v; want %q, %q", sig, xsig, err, wantSig, wantX)
 	}
@@ -213,6 +215,48 @@ func TestSignaturesMatchSignAndXSignature(t *testing.T) {
 	}
 	if _, _, err := Signatures([]string{secrets[0], "whsec_x"}, "m", ts, body); !errors.Is(err, ErrSecret) {
 		t.Fatalf("bad secret: %v", err)
+	}
+}
+
+// TestXSignatureRotation: during a rotation a receiver holding only the
+// new or only the previous secret verifies X-Signature.
+func TestXSignatureRotation(t *testing.T) {
+	body := []byte(`{"id":"e1"}`)
+	newer, older, stranger := mustSecret(t), mustSecret(t), mustSecret(t)
+	_, xsig, err := Signatures([]string{newer, older}, "msg", time.Now(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, held := range [][]string{{newer}, {older}, {older, newer}} {
+		if err := VerifyXSignature(held, xsig, body); err != nil {
+			t.Errorf("VerifyXSignature with %d secret(s) = %v", len(held), err)
+		}
+	}
+	x0, _ := XSignature(newer, body)
+	x1, _ := XSignature(older, body)
+	for _, header := range []string{x0, x1, x0 + ", " + x1, strings.ToUpper(x1), "junk," + x1, x0 + " " + x1} {
+		if err := VerifyXSignature([]string{older, newer}, header, body); err != nil {
+			t.Errorf("VerifyXSignature(%q) = %v", header, err)
+		}
+	}
+	tests := []struct {
+		name    string
+		secrets []string
+		header  string
+		body    []byte
+		want    error
+	}{
+		{"other secret", []string{stranger}, xsig, body, ErrMismatch},
+		{"other body", []string{newer}, xsig, []byte(`{"id":"e2"}`), ErrMismatch},
+		{"empty header", []string{newer}, "", body, ErrNoSignature},
+		{"not hex", []string{newer}, "zz,,", body, ErrNoSignature},
+		{"short value", []string{newer}, x0[:62], body, ErrNoSignature},
+		{"no usable secret", []string{"whsec_x"}, xsig, body, ErrNoSecret},
+	}
+	for _, tt := range tests {
+		if err := VerifyXSignature(tt.secrets, tt.header, tt.body); !errors.Is(err, tt.want) {
+			t.Errorf("%s: VerifyXSignature = %v, want %v", tt.name, err, tt.want)
+		}
 	}
 }
 

@@ -2,7 +2,9 @@ package signing
 
 import (
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -77,6 +79,45 @@ func Verify(secrets []string, h http.Header, body []byte, now time.Time, toleran
 		return fmt.Errorf("verify: %w", ErrNoSecret)
 	}
 	return ErrMismatch
+}
+
+// VerifyXSignature checks an X-Signature header value against body: at
+// least one of its hex values (separated by commas, spaces or both, as
+// Signatures writes them during a rotation and as HTTP joins repeated
+// header lines) must be HMAC-SHA256(body) under at least one secret.
+// Comparison is constant-time; values that are not 64 hex digits are
+// ignored. X-Signature covers the body only, with no timestamp: it cannot
+// tell a replayed delivery from a new one, which webhook-signature can.
+func VerifyXSignature(secrets []string, header string, body []byte) error {
+	var given [][]byte
+	for _, f := range strings.FieldsFunc(header, func(r rune) bool { return r == XSignatureSeparator || r == ' ' || r == '\t' }) {
+		if b, err := hex.DecodeString(f); err == nil && len(b) == sha256.Size {
+			given = append(given, b)
+		}
+	}
+	if len(given) == 0 {
+		return fmt.Errorf("%w: no %s value", ErrNoSignature, HeaderXSignature)
+	}
+	keys := 0
+	for _, s := range secrets {
+		key, err := secretKey(s)
+		if err != nil {
+			continue
+		}
+		keys++
+		h := hmac.New(sha256.New, key)
+		h.Write(body)
+		want := h.Sum(nil)
+		for _, g := range given {
+			if hmac.Equal(want, g) {
+				return nil
+			}
+		}
+	}
+	if keys == 0 {
+		return fmt.Errorf("verify %s: %w", HeaderXSignature, ErrNoSecret)
+	}
+	return fmt.Errorf("%s: %w", HeaderXSignature, ErrMismatch)
 }
 
 // get reads a header set canonically or, as some callers build maps by hand,
