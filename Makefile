@@ -47,9 +47,14 @@ redis-server: ## Install redis-server with apt when it is missing (tests need it
 test: redis-server ## Run every test of every module (real JetStream and redis-server)
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO_TEST) $(TEST_FLAGS) ./...) || exit 1; done
 
+# Flags of hookwire dev, e.g. ARGS='--grpc-addr 127.0.0.1:60051 --http-addr 127.0.0.1:8091 --nats-port 4333'.
+ARGS ?=
+
 .PHONY: run
-run: ## Start everything in one process: hookwire dev (embedded NATS + Redis)
-	go run ./cmd/hookwire dev
+run: ## Start everything in one process: hookwire dev (embedded NATS + Redis); ARGS='--grpc-addr …' passes flags
+	@echo "Building hookwire (the first build downloads and compiles the dependencies: a minute or two) …"
+	@go build -o $(BIN)/hookwire ./cmd/hookwire
+	$(BIN)/hookwire dev $(ARGS)
 
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count=1
 
