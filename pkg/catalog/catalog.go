@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/kvwatch"
 )
 
@@ -37,7 +38,7 @@ type Catalog struct {
 
 // Open creates the bucket if needed.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Catalog, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := bus.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "Hookwire event-type catalog",
 		History:     1,

@@ -179,7 +179,10 @@ func TestStartFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := Program{Name: "test", Configure: func() (Process, error) { return tc.proc, nil }}
-			_, err := Start(context.Background(), p, slog.New(slog.DiscardHandler))
+			// NATS is waited for until the context ends.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, err := Start(ctx, p, slog.New(slog.DiscardHandler))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Start error = %v, want it to mention %q", err, tc.want)
 			}

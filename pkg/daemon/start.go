@@ -63,7 +63,7 @@ func Start(ctx context.Context, p Program, log *slog.Logger) (_ *Daemon, err err
 	if err != nil {
 		return nil, err
 	}
-	if d.nc, err = connectNATS(proc.NATSURL, "hookwire-"+p.Name, log); err != nil {
+	if d.nc, err = connectNATS(ctx, proc.NATSURL, "hookwire-"+p.Name, log); err != nil {
 		return nil, err
 	}
 	js, err := jetstream.New(d.nc)
@@ -112,26 +112,6 @@ func authenticator(p Process, log *slog.Logger) (*auth.Authenticator, error) {
 	}
 	log.Warn("HOOKWIRE_DEV=true and no tokens file: every caller is let in unauthenticated as root")
 	return auth.Dev(), nil
-}
-
-func connectNATS(url, name string, log *slog.Logger) (*nats.Conn, error) {
-	nc, err := nats.Connect(url,
-		nats.Name(name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second),
-		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
-			if !c.IsClosed() && !c.IsDraining() {
-				log.Warn("nats disconnected", "error", err)
-			}
-		}),
-		nats.ReconnectHandler(func(c *nats.Conn) {
-			log.Info("nats reconnected", "server", c.ConnectedUrlRedacted())
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("connect nats %s: %w", redactURLs(url), err)
-	}
-	return nc, nil
 }
 
 // GRPCAddr is the bound gRPC address.

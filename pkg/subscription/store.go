@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/bus"
 )
 
 // Bucket is the JetStream KV bucket of subscription records, keyed by ID.
@@ -41,7 +43,7 @@ func BucketConfig(replicas int) jetstream.KeyValueConfig {
 
 // Open creates the bucket if needed and returns a Store over it.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, BucketConfig(replicas))
+	kv, err := bus.EnsureKeyValue(ctx, js, BucketConfig(replicas))
 	if err != nil {
 		return nil, fmt.Errorf("open kv bucket %s: %w", Bucket, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/telemetry"
 )
 
@@ -69,7 +70,7 @@ type Queue struct {
 // asynchronous publishes time out after cfg.AckTimeout (a publish that is
 // never acknowledged is otherwise pending in the client for ever).
 func OpenQueue(ctx context.Context, js jetstream.JetStream, cfg QueueConfig) (*Queue, error) {
-	s, err := js.CreateOrUpdateStream(ctx, StreamConfig(cfg))
+	s, err := bus.EnsureStream(ctx, js, StreamConfig(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", Stream, err)
 	}

@@ -1,0 +1,108 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/testkit"
+)
+
+// Services started together on a fresh 3-node cluster each create the
+// same R3 streams and buckets at the same moment; every one of them must
+// come up with the stream in place. Each round uses new names, so every
+// round is a first creation.
+func TestEnsureConcurrentCreatorsConverge(t *testing.T) {
+	urls := testkit.StartCluster(t, 3)
+	const creators, rounds = 4, 2
+	js := make([]jetstream.JetStream, creators)
+	for i := range js {
+		nc, err := nats.Connect(urls[i%len(urls)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		if js[i], err = jetstream.New(nc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for r := range rounds {
+		stream := EventsConfig(3, time.Minute, time.Hour)
+		stream.Name = fmt.Sprintf("EVENTS_%d", r)
+		stream.Subjects = []string{fmt.Sprintf("round%d.>", r)}
+		bucket := jetstream.KeyValueConfig{Bucket: fmt.Sprintf("bucket_%d", r), History: 1, Replicas: 3, Storage: jetstream.FileStorage}
+		var wg sync.WaitGroup
+		errs := make([]error, 2*creators)
+		for i := range creators {
+			wg.Go(func() {
+				_, errs[2*i] = EnsureStream(ctx, js[i], stream)
+			})
+			wg.Go(func() {
+				_, errs[2*i+1] = EnsureKeyValue(ctx, js[i], bucket)
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("round %d: concurrent creators failed: %v", r, err)
+		}
+		info, err := js[0].Stream(ctx, stream.Name)
+		if err != nil {
+			t.Fatalf("round %d: %v", r, err)
+		}
+		if got := info.CachedInfo().Config.Replicas; got != 3 {
+			t.Fatalf("round %d: stream has %d replicas, want 3", r, got)
+		}
+		kv, err := js[0].KeyValue(ctx, bucket.Bucket)
+		if err != nil {
+			t.Fatalf("round %d: %v", r, err)
+		}
+		if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
+			t.Fatalf("round %d: put: %v", r, err)
+		}
+	}
+}
+
+// A configuration error is not retried: the opener reports it at once.
+func TestEnsurePermanentErrorFailsFast(t *testing.T) {
+	n := testkit.StartNATS(t)
+	_, js := n.Connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := EnsureStream(ctx, js, jetstream.StreamConfig{Name: "BAD", Subjects: []string{"bad.>"}, Replicas: 3})
+	if err == nil {
+		t.Fatal("an R3 stream on a single server was created")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a permanent error took %s to report: %v", d, err)
+	}
+}
+
+func TestTransient(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{context.DeadlineExceeded, true},
+		{fmt.Errorf("wrapped: %w", nats.ErrTimeout), true},
+		{nats.ErrNoResponders, true},
+		{jetstream.ErrStreamNameAlreadyInUse, true},
+		{&jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}, true},
+		{&jetstream.APIError{Code: 400, ErrorCode: 10005, Description: "no suitable peers for placement"}, true},
+		{&jetstream.APIError{Code: 400, ErrorCode: 10052, Description: "stream configuration invalid"}, false},
+		{context.Canceled, false},
+		{errors.New("something else"), false},
+	} {
+		if got := Transient(c.err); got != c.want {
+			t.Errorf("Transient(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
