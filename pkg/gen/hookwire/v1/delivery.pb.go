@@ -35,6 +35,9 @@ const (
 	DeliveryState_DELIVERY_STATE_FAILED DeliveryState = 3
 	// Given up without exhausting the schedule (subscription deleted, 410 Gone …).
 	DeliveryState_DELIVERY_STATE_DISCARDED DeliveryState = 4
+	// Waiting while its subscription is paused or suspended (hold_reason);
+	// the next attempt after the subscription is resumed replaces it.
+	DeliveryState_DELIVERY_STATE_HELD DeliveryState = 5
 )
 
 // Enum value maps for DeliveryState.
@@ -45,6 +48,7 @@ var (
 		2: "DELIVERY_STATE_DELIVERED",
 		3: "DELIVERY_STATE_FAILED",
 		4: "DELIVERY_STATE_DISCARDED",
+		5: "DELIVERY_STATE_HELD",
 	}
 	DeliveryState_value = map[string]int32{
 		"DELIVERY_STATE_UNSPECIFIED": 0,
@@ -52,6 +56,7 @@ var (
 		"DELIVERY_STATE_DELIVERED":   2,
 		"DELIVERY_STATE_FAILED":      3,
 		"DELIVERY_STATE_DISCARDED":   4,
+		"DELIVERY_STATE_HELD":        5,
 	}
 )
 
@@ -80,6 +85,118 @@ func (x DeliveryState) Number() protoreflect.EnumNumber {
 // Deprecated: Use DeliveryState.Descriptor instead.
 func (DeliveryState) EnumDescriptor() ([]byte, []int) {
 	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{0}
+}
+
+// Why a HELD delivery waits.
+type HoldReason int32
+
+const (
+	HoldReason_HOLD_REASON_UNSPECIFIED HoldReason = 0
+	// The subscription was paused by a user.
+	HoldReason_HOLD_REASON_PAUSED HoldReason = 1
+	// The subscription was suspended by the system (failures, 410 Gone).
+	HoldReason_HOLD_REASON_SUSPENDED HoldReason = 2
+)
+
+// Enum value maps for HoldReason.
+var (
+	HoldReason_name = map[int32]string{
+		0: "HOLD_REASON_UNSPECIFIED",
+		1: "HOLD_REASON_PAUSED",
+		2: "HOLD_REASON_SUSPENDED",
+	}
+	HoldReason_value = map[string]int32{
+		"HOLD_REASON_UNSPECIFIED": 0,
+		"HOLD_REASON_PAUSED":      1,
+		"HOLD_REASON_SUSPENDED":   2,
+	}
+)
+
+func (x HoldReason) Enum() *HoldReason {
+	p := new(HoldReason)
+	*p = x
+	return p
+}
+
+func (x HoldReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (HoldReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_hookwire_v1_delivery_proto_enumTypes[1].Descriptor()
+}
+
+func (HoldReason) Type() protoreflect.EnumType {
+	return &file_hookwire_v1_delivery_proto_enumTypes[1]
+}
+
+func (x HoldReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use HoldReason.Descriptor instead.
+func (HoldReason) EnumDescriptor() ([]byte, []int) {
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{1}
+}
+
+// The HTTP status class of a delivery's last attempt.
+type HttpStatusClass int32
+
+const (
+	HttpStatusClass_HTTP_STATUS_CLASS_UNSPECIFIED HttpStatusClass = 0
+	HttpStatusClass_HTTP_STATUS_CLASS_2XX         HttpStatusClass = 1
+	HttpStatusClass_HTTP_STATUS_CLASS_3XX         HttpStatusClass = 2
+	HttpStatusClass_HTTP_STATUS_CLASS_4XX         HttpStatusClass = 3
+	HttpStatusClass_HTTP_STATUS_CLASS_5XX         HttpStatusClass = 4
+	// No HTTP answer (network error, timeout), or no attempt yet.
+	HttpStatusClass_HTTP_STATUS_CLASS_NONE HttpStatusClass = 5
+)
+
+// Enum value maps for HttpStatusClass.
+var (
+	HttpStatusClass_name = map[int32]string{
+		0: "HTTP_STATUS_CLASS_UNSPECIFIED",
+		1: "HTTP_STATUS_CLASS_2XX",
+		2: "HTTP_STATUS_CLASS_3XX",
+		3: "HTTP_STATUS_CLASS_4XX",
+		4: "HTTP_STATUS_CLASS_5XX",
+		5: "HTTP_STATUS_CLASS_NONE",
+	}
+	HttpStatusClass_value = map[string]int32{
+		"HTTP_STATUS_CLASS_UNSPECIFIED": 0,
+		"HTTP_STATUS_CLASS_2XX":         1,
+		"HTTP_STATUS_CLASS_3XX":         2,
+		"HTTP_STATUS_CLASS_4XX":         3,
+		"HTTP_STATUS_CLASS_5XX":         4,
+		"HTTP_STATUS_CLASS_NONE":        5,
+	}
+)
+
+func (x HttpStatusClass) Enum() *HttpStatusClass {
+	p := new(HttpStatusClass)
+	*p = x
+	return p
+}
+
+func (x HttpStatusClass) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (HttpStatusClass) Descriptor() protoreflect.EnumDescriptor {
+	return file_hookwire_v1_delivery_proto_enumTypes[2].Descriptor()
+}
+
+func (HttpStatusClass) Type() protoreflect.EnumType {
+	return &file_hookwire_v1_delivery_proto_enumTypes[2]
+}
+
+func (x HttpStatusClass) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use HttpStatusClass.Descriptor instead.
+func (HttpStatusClass) EnumDescriptor() ([]byte, []int) {
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{2}
 }
 
 type AttemptTrigger int32
@@ -118,11 +235,11 @@ func (x AttemptTrigger) String() string {
 }
 
 func (AttemptTrigger) Descriptor() protoreflect.EnumDescriptor {
-	return file_hookwire_v1_delivery_proto_enumTypes[1].Descriptor()
+	return file_hookwire_v1_delivery_proto_enumTypes[3].Descriptor()
 }
 
 func (AttemptTrigger) Type() protoreflect.EnumType {
-	return &file_hookwire_v1_delivery_proto_enumTypes[1]
+	return &file_hookwire_v1_delivery_proto_enumTypes[3]
 }
 
 func (x AttemptTrigger) Number() protoreflect.EnumNumber {
@@ -131,7 +248,7 @@ func (x AttemptTrigger) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AttemptTrigger.Descriptor instead.
 func (AttemptTrigger) EnumDescriptor() ([]byte, []int) {
-	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{1}
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{3}
 }
 
 type Delivery struct {
@@ -150,6 +267,8 @@ type Delivery struct {
 	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
 	// JetStream sequence of the event in the EVENTS stream.
 	EventSequence uint64 `protobuf:"varint,11,opt,name=event_sequence,json=eventSequence,proto3" json:"event_sequence,omitempty"`
+	// Set while HELD: why the delivery waits.
+	HoldReason    HoldReason `protobuf:"varint,12,opt,name=hold_reason,json=holdReason,proto3,enum=hookwire.v1.HoldReason" json:"hold_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -261,6 +380,13 @@ func (x *Delivery) GetEventSequence() uint64 {
 	return 0
 }
 
+func (x *Delivery) GetHoldReason() HoldReason {
+	if x != nil {
+		return x.HoldReason
+	}
+	return HoldReason_HOLD_REASON_UNSPECIFIED
+}
+
 type Attempt struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Number    int32                  `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
@@ -365,14 +491,20 @@ func (x *Attempt) GetUrl() string {
 
 type ListDeliveriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At least one of subscription_id, event_id and state is required; by
-	// state alone, deliveries of every subscription the caller sees.
+	// Every filter given must match; without subscription_id, deliveries of
+	// every subscription the caller's token sees (its scope subtree).
 	SubscriptionId string        `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
 	EventId        string        `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	State          DeliveryState `protobuf:"varint,3,opt,name=state,proto3,enum=hookwire.v1.DeliveryState" json:"state,omitempty"`
 	// 1-1000, default 100.
-	PageSize      int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only deliveries whose last attempt's HTTP status is of this class.
+	StatusClass HttpStatusClass `protobuf:"varint,6,opt,name=status_class,json=statusClass,proto3,enum=hookwire.v1.HttpStatusClass" json:"status_class,omitempty"`
+	// Only deliveries created at or after start_time and before end_time
+	// (each optional).
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -440,6 +572,27 @@ func (x *ListDeliveriesRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListDeliveriesRequest) GetStatusClass() HttpStatusClass {
+	if x != nil {
+		return x.StatusClass
+	}
+	return HttpStatusClass_HTTP_STATUS_CLASS_UNSPECIFIED
+}
+
+func (x *ListDeliveriesRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ListDeliveriesRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
 }
 
 type ListDeliveriesResponse struct {
@@ -794,11 +947,180 @@ func (x *ReplayResponse) GetDeliveriesQueued() int64 {
 	return 0
 }
 
+type CountDeliveriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: every subscription the caller's token sees.
+	SubscriptionId string `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	// The window of creation times; start_time is required, an unset
+	// end_time means now.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountDeliveriesRequest) Reset() {
+	*x = CountDeliveriesRequest{}
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountDeliveriesRequest) ProtoMessage() {}
+
+func (x *CountDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*CountDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CountDeliveriesRequest) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *CountDeliveriesRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *CountDeliveriesRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+type CountDeliveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One entry per subscription and state with deliveries, ordered by
+	// subscription id then state.
+	Counts        []*DeliveryCount `protobuf:"bytes,1,rep,name=counts,proto3" json:"counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountDeliveriesResponse) Reset() {
+	*x = CountDeliveriesResponse{}
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountDeliveriesResponse) ProtoMessage() {}
+
+func (x *CountDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*CountDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CountDeliveriesResponse) GetCounts() []*DeliveryCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+type DeliveryCount struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	SubscriptionId string                 `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	State          DeliveryState          `protobuf:"varint,2,opt,name=state,proto3,enum=hookwire.v1.DeliveryState" json:"state,omitempty"`
+	Count          int64                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DeliveryCount) Reset() {
+	*x = DeliveryCount{}
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryCount) ProtoMessage() {}
+
+func (x *DeliveryCount) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryCount.ProtoReflect.Descriptor instead.
+func (*DeliveryCount) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DeliveryCount) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *DeliveryCount) GetState() DeliveryState {
+	if x != nil {
+		return x.State
+	}
+	return DeliveryState_DELIVERY_STATE_UNSPECIFIED
+}
+
+func (x *DeliveryCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_hookwire_v1_delivery_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\n" +
-	"\x1ahookwire/v1/delivery.proto\x12\vhookwire.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x03\n" +
+	"\x1ahookwire/v1/delivery.proto\x12\vhookwire.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x04\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x1d\n" +
@@ -814,7 +1136,9 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"updateTime\x12F\n" +
 	"\x11next_attempt_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\x12%\n" +
-	"\x0eevent_sequence\x18\v \x01(\x04R\reventSequence\"\xbc\x02\n" +
+	"\x0eevent_sequence\x18\v \x01(\x04R\reventSequence\x128\n" +
+	"\vhold_reason\x18\f \x01(\x0e2\x17.hookwire.v1.HoldReasonR\n" +
+	"holdReason\"\xbc\x02\n" +
 	"\aAttempt\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x129\n" +
 	"\n" +
@@ -825,14 +1149,18 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12)\n" +
 	"\x10response_excerpt\x18\x06 \x01(\tR\x0fresponseExcerpt\x125\n" +
 	"\atrigger\x18\a \x01(\x0e2\x1b.hookwire.v1.AttemptTriggerR\atrigger\x12\x10\n" +
-	"\x03url\x18\b \x01(\tR\x03url\"\xc9\x01\n" +
+	"\x03url\x18\b \x01(\tR\x03url\"\xfc\x02\n" +
 	"\x15ListDeliveriesRequest\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x120\n" +
 	"\x05state\x18\x03 \x01(\x0e2\x1a.hookwire.v1.DeliveryStateR\x05state\x12\x1b\n" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"w\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\x12?\n" +
+	"\fstatus_class\x18\x06 \x01(\x0e2\x1c.hookwire.v1.HttpStatusClassR\vstatusClass\x129\n" +
+	"\n" +
+	"start_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"w\n" +
 	"\x16ListDeliveriesResponse\x125\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x15.hookwire.v1.DeliveryR\n" +
@@ -856,23 +1184,48 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\x11include_delivered\x18\x04 \x01(\bR\x10includeDelivered\"d\n" +
 	"\x0eReplayResponse\x12%\n" +
 	"\x0eevents_matched\x18\x01 \x01(\x03R\reventsMatched\x12+\n" +
-	"\x11deliveries_queued\x18\x02 \x01(\x03R\x10deliveriesQueued*\xa2\x01\n" +
+	"\x11deliveries_queued\x18\x02 \x01(\x03R\x10deliveriesQueued\"\xb3\x01\n" +
+	"\x16CountDeliveriesRequest\x12'\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x129\n" +
+	"\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"M\n" +
+	"\x17CountDeliveriesResponse\x122\n" +
+	"\x06counts\x18\x01 \x03(\v2\x1a.hookwire.v1.DeliveryCountR\x06counts\"\x80\x01\n" +
+	"\rDeliveryCount\x12'\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x120\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1a.hookwire.v1.DeliveryStateR\x05state\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count*\xbb\x01\n" +
 	"\rDeliveryState\x12\x1e\n" +
 	"\x1aDELIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16DELIVERY_STATE_PENDING\x10\x01\x12\x1c\n" +
 	"\x18DELIVERY_STATE_DELIVERED\x10\x02\x12\x19\n" +
 	"\x15DELIVERY_STATE_FAILED\x10\x03\x12\x1c\n" +
-	"\x18DELIVERY_STATE_DISCARDED\x10\x04*\x8b\x01\n" +
+	"\x18DELIVERY_STATE_DISCARDED\x10\x04\x12\x17\n" +
+	"\x13DELIVERY_STATE_HELD\x10\x05*\\\n" +
+	"\n" +
+	"HoldReason\x12\x1b\n" +
+	"\x17HOLD_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12HOLD_REASON_PAUSED\x10\x01\x12\x19\n" +
+	"\x15HOLD_REASON_SUSPENDED\x10\x02*\xbc\x01\n" +
+	"\x0fHttpStatusClass\x12!\n" +
+	"\x1dHTTP_STATUS_CLASS_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15HTTP_STATUS_CLASS_2XX\x10\x01\x12\x19\n" +
+	"\x15HTTP_STATUS_CLASS_3XX\x10\x02\x12\x19\n" +
+	"\x15HTTP_STATUS_CLASS_4XX\x10\x03\x12\x19\n" +
+	"\x15HTTP_STATUS_CLASS_5XX\x10\x04\x12\x1a\n" +
+	"\x16HTTP_STATUS_CLASS_NONE\x10\x05*\x8b\x01\n" +
 	"\x0eAttemptTrigger\x12\x1f\n" +
 	"\x1bATTEMPT_TRIGGER_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ATTEMPT_TRIGGER_SCHEDULED\x10\x01\x12\x1d\n" +
 	"\x19ATTEMPT_TRIGGER_REDELIVER\x10\x02\x12\x1a\n" +
-	"\x16ATTEMPT_TRIGGER_REPLAY\x10\x032\xcd\x02\n" +
+	"\x16ATTEMPT_TRIGGER_REPLAY\x10\x032\xab\x03\n" +
 	"\x0fDeliveryService\x12Y\n" +
 	"\x0eListDeliveries\x12\".hookwire.v1.ListDeliveriesRequest\x1a#.hookwire.v1.ListDeliveriesResponse\x12P\n" +
 	"\vGetDelivery\x12\x1f.hookwire.v1.GetDeliveryRequest\x1a .hookwire.v1.GetDeliveryResponse\x12J\n" +
 	"\tRedeliver\x12\x1d.hookwire.v1.RedeliverRequest\x1a\x1e.hookwire.v1.RedeliverResponse\x12A\n" +
-	"\x06Replay\x12\x1a.hookwire.v1.ReplayRequest\x1a\x1b.hookwire.v1.ReplayResponseB=Z;github.com/hookwire/hookwire/pkg/gen/hookwire/v1;hookwirev1b\x06proto3"
+	"\x06Replay\x12\x1a.hookwire.v1.ReplayRequest\x1a\x1b.hookwire.v1.ReplayResponse\x12\\\n" +
+	"\x0fCountDeliveries\x12#.hookwire.v1.CountDeliveriesRequest\x1a$.hookwire.v1.CountDeliveriesResponseB=Z;github.com/hookwire/hookwire/pkg/gen/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_delivery_proto_rawDescOnce sync.Once
@@ -886,52 +1239,67 @@ func file_hookwire_v1_delivery_proto_rawDescGZIP() []byte {
 	return file_hookwire_v1_delivery_proto_rawDescData
 }
 
-var file_hookwire_v1_delivery_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_hookwire_v1_delivery_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_hookwire_v1_delivery_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_hookwire_v1_delivery_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_hookwire_v1_delivery_proto_goTypes = []any{
-	(DeliveryState)(0),             // 0: hookwire.v1.DeliveryState
-	(AttemptTrigger)(0),            // 1: hookwire.v1.AttemptTrigger
-	(*Delivery)(nil),               // 2: hookwire.v1.Delivery
-	(*Attempt)(nil),                // 3: hookwire.v1.Attempt
-	(*ListDeliveriesRequest)(nil),  // 4: hookwire.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil), // 5: hookwire.v1.ListDeliveriesResponse
-	(*GetDeliveryRequest)(nil),     // 6: hookwire.v1.GetDeliveryRequest
-	(*GetDeliveryResponse)(nil),    // 7: hookwire.v1.GetDeliveryResponse
-	(*RedeliverRequest)(nil),       // 8: hookwire.v1.RedeliverRequest
-	(*RedeliverResponse)(nil),      // 9: hookwire.v1.RedeliverResponse
-	(*ReplayRequest)(nil),          // 10: hookwire.v1.ReplayRequest
-	(*ReplayResponse)(nil),         // 11: hookwire.v1.ReplayResponse
-	(*timestamppb.Timestamp)(nil),  // 12: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 13: google.protobuf.Duration
+	(DeliveryState)(0),              // 0: hookwire.v1.DeliveryState
+	(HoldReason)(0),                 // 1: hookwire.v1.HoldReason
+	(HttpStatusClass)(0),            // 2: hookwire.v1.HttpStatusClass
+	(AttemptTrigger)(0),             // 3: hookwire.v1.AttemptTrigger
+	(*Delivery)(nil),                // 4: hookwire.v1.Delivery
+	(*Attempt)(nil),                 // 5: hookwire.v1.Attempt
+	(*ListDeliveriesRequest)(nil),   // 6: hookwire.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),  // 7: hookwire.v1.ListDeliveriesResponse
+	(*GetDeliveryRequest)(nil),      // 8: hookwire.v1.GetDeliveryRequest
+	(*GetDeliveryResponse)(nil),     // 9: hookwire.v1.GetDeliveryResponse
+	(*RedeliverRequest)(nil),        // 10: hookwire.v1.RedeliverRequest
+	(*RedeliverResponse)(nil),       // 11: hookwire.v1.RedeliverResponse
+	(*ReplayRequest)(nil),           // 12: hookwire.v1.ReplayRequest
+	(*ReplayResponse)(nil),          // 13: hookwire.v1.ReplayResponse
+	(*CountDeliveriesRequest)(nil),  // 14: hookwire.v1.CountDeliveriesRequest
+	(*CountDeliveriesResponse)(nil), // 15: hookwire.v1.CountDeliveriesResponse
+	(*DeliveryCount)(nil),           // 16: hookwire.v1.DeliveryCount
+	(*timestamppb.Timestamp)(nil),   // 17: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),     // 18: google.protobuf.Duration
 }
 var file_hookwire_v1_delivery_proto_depIdxs = []int32{
 	0,  // 0: hookwire.v1.Delivery.state:type_name -> hookwire.v1.DeliveryState
-	3,  // 1: hookwire.v1.Delivery.attempts:type_name -> hookwire.v1.Attempt
-	12, // 2: hookwire.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	12, // 3: hookwire.v1.Delivery.update_time:type_name -> google.protobuf.Timestamp
-	12, // 4: hookwire.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
-	12, // 5: hookwire.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	13, // 6: hookwire.v1.Attempt.latency:type_name -> google.protobuf.Duration
-	1,  // 7: hookwire.v1.Attempt.trigger:type_name -> hookwire.v1.AttemptTrigger
-	0,  // 8: hookwire.v1.ListDeliveriesRequest.state:type_name -> hookwire.v1.DeliveryState
-	2,  // 9: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
-	2,  // 10: hookwire.v1.GetDeliveryResponse.delivery:type_name -> hookwire.v1.Delivery
-	2,  // 11: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
-	12, // 12: hookwire.v1.ReplayRequest.start_time:type_name -> google.protobuf.Timestamp
-	12, // 13: hookwire.v1.ReplayRequest.end_time:type_name -> google.protobuf.Timestamp
-	4,  // 14: hookwire.v1.DeliveryService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
-	6,  // 15: hookwire.v1.DeliveryService.GetDelivery:input_type -> hookwire.v1.GetDeliveryRequest
-	8,  // 16: hookwire.v1.DeliveryService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
-	10, // 17: hookwire.v1.DeliveryService.Replay:input_type -> hookwire.v1.ReplayRequest
-	5,  // 18: hookwire.v1.DeliveryService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
-	7,  // 19: hookwire.v1.DeliveryService.GetDelivery:output_type -> hookwire.v1.GetDeliveryResponse
-	9,  // 20: hookwire.v1.DeliveryService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
-	11, // 21: hookwire.v1.DeliveryService.Replay:output_type -> hookwire.v1.ReplayResponse
-	18, // [18:22] is the sub-list for method output_type
-	14, // [14:18] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	5,  // 1: hookwire.v1.Delivery.attempts:type_name -> hookwire.v1.Attempt
+	17, // 2: hookwire.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	17, // 3: hookwire.v1.Delivery.update_time:type_name -> google.protobuf.Timestamp
+	17, // 4: hookwire.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	1,  // 5: hookwire.v1.Delivery.hold_reason:type_name -> hookwire.v1.HoldReason
+	17, // 6: hookwire.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	18, // 7: hookwire.v1.Attempt.latency:type_name -> google.protobuf.Duration
+	3,  // 8: hookwire.v1.Attempt.trigger:type_name -> hookwire.v1.AttemptTrigger
+	0,  // 9: hookwire.v1.ListDeliveriesRequest.state:type_name -> hookwire.v1.DeliveryState
+	2,  // 10: hookwire.v1.ListDeliveriesRequest.status_class:type_name -> hookwire.v1.HttpStatusClass
+	17, // 11: hookwire.v1.ListDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	17, // 12: hookwire.v1.ListDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	4,  // 13: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
+	4,  // 14: hookwire.v1.GetDeliveryResponse.delivery:type_name -> hookwire.v1.Delivery
+	4,  // 15: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
+	17, // 16: hookwire.v1.ReplayRequest.start_time:type_name -> google.protobuf.Timestamp
+	17, // 17: hookwire.v1.ReplayRequest.end_time:type_name -> google.protobuf.Timestamp
+	17, // 18: hookwire.v1.CountDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	17, // 19: hookwire.v1.CountDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	16, // 20: hookwire.v1.CountDeliveriesResponse.counts:type_name -> hookwire.v1.DeliveryCount
+	0,  // 21: hookwire.v1.DeliveryCount.state:type_name -> hookwire.v1.DeliveryState
+	6,  // 22: hookwire.v1.DeliveryService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
+	8,  // 23: hookwire.v1.DeliveryService.GetDelivery:input_type -> hookwire.v1.GetDeliveryRequest
+	10, // 24: hookwire.v1.DeliveryService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
+	12, // 25: hookwire.v1.DeliveryService.Replay:input_type -> hookwire.v1.ReplayRequest
+	14, // 26: hookwire.v1.DeliveryService.CountDeliveries:input_type -> hookwire.v1.CountDeliveriesRequest
+	7,  // 27: hookwire.v1.DeliveryService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
+	9,  // 28: hookwire.v1.DeliveryService.GetDelivery:output_type -> hookwire.v1.GetDeliveryResponse
+	11, // 29: hookwire.v1.DeliveryService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
+	13, // 30: hookwire.v1.DeliveryService.Replay:output_type -> hookwire.v1.ReplayResponse
+	15, // 31: hookwire.v1.DeliveryService.CountDeliveries:output_type -> hookwire.v1.CountDeliveriesResponse
+	27, // [27:32] is the sub-list for method output_type
+	22, // [22:27] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_delivery_proto_init() }
@@ -944,8 +1312,8 @@ func file_hookwire_v1_delivery_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_delivery_proto_rawDesc), len(file_hookwire_v1_delivery_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   10,
+			NumEnums:      4,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DeliveryService_ListDeliveries_FullMethodName = "/hookwire.v1.DeliveryService/ListDeliveries"
-	DeliveryService_GetDelivery_FullMethodName    = "/hookwire.v1.DeliveryService/GetDelivery"
-	DeliveryService_Redeliver_FullMethodName      = "/hookwire.v1.DeliveryService/Redeliver"
-	DeliveryService_Replay_FullMethodName         = "/hookwire.v1.DeliveryService/Replay"
+	DeliveryService_ListDeliveries_FullMethodName  = "/hookwire.v1.DeliveryService/ListDeliveries"
+	DeliveryService_GetDelivery_FullMethodName     = "/hookwire.v1.DeliveryService/GetDelivery"
+	DeliveryService_Redeliver_FullMethodName       = "/hookwire.v1.DeliveryService/Redeliver"
+	DeliveryService_Replay_FullMethodName          = "/hookwire.v1.DeliveryService/Replay"
+	DeliveryService_CountDeliveries_FullMethodName = "/hookwire.v1.DeliveryService/CountDeliveries"
 )
 
 // DeliveryServiceClient is the client API for DeliveryService service.
@@ -38,6 +39,10 @@ type DeliveryServiceClient interface {
 	// Replay delivers again every event of a time window that matches a
 	// subscription, for recovery after an outage.
 	Replay(ctx context.Context, in *ReplayRequest, opts ...grpc.CallOption) (*ReplayResponse, error)
+	// CountDeliveries counts the deliveries created in a time window by
+	// subscription and state, over one subscription or every subscription
+	// the caller sees.
+	CountDeliveries(ctx context.Context, in *CountDeliveriesRequest, opts ...grpc.CallOption) (*CountDeliveriesResponse, error)
 }
 
 type deliveryServiceClient struct {
@@ -88,6 +93,16 @@ func (c *deliveryServiceClient) Replay(ctx context.Context, in *ReplayRequest, o
 	return out, nil
 }
 
+func (c *deliveryServiceClient) CountDeliveries(ctx context.Context, in *CountDeliveriesRequest, opts ...grpc.CallOption) (*CountDeliveriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountDeliveriesResponse)
+	err := c.cc.Invoke(ctx, DeliveryService_CountDeliveries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeliveryServiceServer is the server API for DeliveryService service.
 // All implementations must embed UnimplementedDeliveryServiceServer
 // for forward compatibility.
@@ -101,6 +116,10 @@ type DeliveryServiceServer interface {
 	// Replay delivers again every event of a time window that matches a
 	// subscription, for recovery after an outage.
 	Replay(context.Context, *ReplayRequest) (*ReplayResponse, error)
+	// CountDeliveries counts the deliveries created in a time window by
+	// subscription and state, over one subscription or every subscription
+	// the caller sees.
+	CountDeliveries(context.Context, *CountDeliveriesRequest) (*CountDeliveriesResponse, error)
 	mustEmbedUnimplementedDeliveryServiceServer()
 }
 
@@ -122,6 +141,9 @@ func (UnimplementedDeliveryServiceServer) Redeliver(context.Context, *RedeliverR
 }
 func (UnimplementedDeliveryServiceServer) Replay(context.Context, *ReplayRequest) (*ReplayResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Replay not implemented")
+}
+func (UnimplementedDeliveryServiceServer) CountDeliveries(context.Context, *CountDeliveriesRequest) (*CountDeliveriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountDeliveries not implemented")
 }
 func (UnimplementedDeliveryServiceServer) mustEmbedUnimplementedDeliveryServiceServer() {}
 func (UnimplementedDeliveryServiceServer) testEmbeddedByValue()                         {}
@@ -216,6 +238,24 @@ func _DeliveryService_Replay_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DeliveryService_CountDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DeliveryServiceServer).CountDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeliveryService_CountDeliveries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeliveryServiceServer).CountDeliveries(ctx, req.(*CountDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DeliveryService_ServiceDesc is the grpc.ServiceDesc for DeliveryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -238,6 +278,10 @@ var DeliveryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Replay",
 			Handler:    _DeliveryService_Replay_Handler,
+		},
+		{
+			MethodName: "CountDeliveries",
+			Handler:    _DeliveryService_CountDeliveries_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
