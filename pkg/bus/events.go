@@ -47,13 +47,9 @@ func EventsConfig(replicas int, dupWindow, maxAge time.Duration) jetstream.Strea
 	}
 }
 
-// EnsureEvents creates or updates the EVENTS stream.
+// EnsureEvents creates or updates the EVENTS stream (EnsureStream).
 func EnsureEvents(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
-	}
-	return s, nil
+	return EnsureStream(ctx, js, cfg)
 }
 
 // Event is a validated event as ingest stores it.

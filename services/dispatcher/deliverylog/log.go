@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookwire/hookwire/pkg/bus"
 )
 
 // ErrNotFound is returned for a delivery that has no record (never
@@ -34,7 +36,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg.BucketConfig())
+	kv, err := bus.EnsureKeyValue(ctx, js, cfg.BucketConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open kv bucket %s: %w", Bucket, err)
 	}

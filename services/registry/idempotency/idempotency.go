@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/seal"
 )
 
@@ -49,7 +50,7 @@ type Store struct {
 
 // Open creates the bucket if needed.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int, box *seal.Box) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := bus.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "Hookwire idempotent responses by x-request-id (sealed)",
 		History:     1,
