@@ -21,8 +21,9 @@ tools: ## Build the pinned buf and protoc plugins (deploy/tools/go.mod) into bin
 		google.golang.org/grpc/cmd/protoc-gen-go-grpc
 
 .PHONY: generate
-generate: tools ## Regenerate Go code from proto/ into pkg/gen
+generate: tools ## Regenerate Go code from proto/ into pkg/gen, and the commented descriptors reflection serves
 	buf generate
+	buf build --exclude-imports -o pkg/grpcserver/descriptors.binpb
 
 .PHONY: lint
 lint: tools ## gofmt, go vet on every module, buf lint
