@@ -100,6 +100,11 @@ func (s *Service) validateFields(v *badrequest.Violations, sub *hookwirev1.Subsc
 			} else if len(k) > 0 && len(k) != EncryptionKeyLen {
 				v.Add(p+"encryption.key", "must be %d bytes (AES-256), got %d", EncryptionKeyLen, len(k))
 			}
+			// Output only, but a value other than the one we use must not
+			// be stored silently as if it had been honoured.
+			if a := enc.GetAlgorithm(); a != "" && a != Algorithm {
+				v.Add(p+"encryption.algorithm", "output only: the one algorithm is %q; leave it empty (got %q)", Algorithm, a)
+			}
 		case "max_in_flight":
 			if n := sub.GetMaxInFlight(); n < 0 || n > MaxInFlight {
 				v.Add(p+"max_in_flight", "must be 0 (default) to %d", MaxInFlight)

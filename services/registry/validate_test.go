@@ -126,6 +126,12 @@ func TestCreateValidation(t *testing.T) {
 		{"encryption key without enabled", func(s *hookwirev1.Subscription) {
 			s.Encryption = &hookwirev1.Encryption{Key: make([]byte, 32)}
 		}, "", "subscription.encryption.key"},
+		{"encryption algorithm other than ours", func(s *hookwirev1.Subscription) {
+			s.Encryption = &hookwirev1.Encryption{Enabled: true, Algorithm: "ROT13"}
+		}, "", "subscription.encryption.algorithm"},
+		{"encryption algorithm ours ok", func(s *hookwirev1.Subscription) {
+			s.Encryption = &hookwirev1.Encryption{Enabled: true, Algorithm: registry.Algorithm}
+		}, "", ""},
 		{"basic without username", func(s *hookwirev1.Subscription) { s.Auth = basic("", "pw") }, "", "subscription.auth.basic.username"},
 		{"basic username with colon", func(s *hookwirev1.Subscription) { s.Auth = basic("a:b", "pw") }, "", "subscription.auth.basic.username"},
 		{"basic password with newline", func(s *hookwirev1.Subscription) { s.Auth = basic("a", "p\nw") }, "", "subscription.auth.basic.password"},

@@ -501,7 +501,9 @@ func (x *BasicAuth) GetHasPassword() bool {
 type RetryPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Delay before each retry, counted from the previous failure. Attempts =
-	// len(delays) + 1. At most 20 delays, each at most 7 days.
+	// len(delays) + 1. At most 20 delays, each at most 7 days. An empty
+	// policy (`retry_policy: {}`) means ONE attempt and no retry; leave
+	// retry_policy unset for the default schedule (at once, 5, 15, 45 min).
 	Delays        []*durationpb.Duration `protobuf:"bytes,1,rep,name=delays,proto3" json:"delays,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -604,7 +606,8 @@ type Encryption struct {
 	// Input only: a 32-byte AES-256 key. When enabled and empty, a key is
 	// generated and returned once in the create/update response.
 	Key []byte `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
-	// Output only: "AES-256-GCM".
+	// Output only: "AES-256-GCM". Any other value in a request is refused
+	// (INVALID_ARGUMENT), never stored in its place.
 	Algorithm     string `protobuf:"bytes,3,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
