@@ -44,8 +44,20 @@ redis-server: ## Install redis-server with apt when it is missing (tests need it
 		fi; \
 	fi
 
+.PHONY: postgresql
+postgresql: ## Install PostgreSQL with apt when it is missing (delivery-log tests start private servers)
+	@if [ -z "$$HOOKWIRE_PG_BIN" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			echo "PostgreSQL not found: installing it with apt-get"; \
+			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+			$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null || exit 1; \
+		else \
+			echo "PostgreSQL is required by the tests: install it (e.g. brew install postgresql@15) or set HOOKWIRE_PG_BIN to the directory holding initdb and postgres"; exit 1; \
+		fi; \
+	fi
+
 .PHONY: test
-test: redis-server ## Run every test of every module (real JetStream and redis-server)
+test: redis-server postgresql ## Run every test of every module (real JetStream, redis-server and PostgreSQL)
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO_TEST) $(TEST_FLAGS) ./...) || exit 1; done
 
 # Flags of hookwire dev, e.g. ARGS='--grpc-addr 127.0.0.1:60051 --http-addr 127.0.0.1:8091 --nats-port 4333'.
