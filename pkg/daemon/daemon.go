@@ -88,6 +88,7 @@ func Main(p Program) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	level, err := LogLevel()
 	log := telemetry.NewLogger(os.Stderr, level, p.Name)
+	telemetry.RouteLibraryLogs(log)
 	if err == nil {
 		err = run(ctx, p, log)
 	}

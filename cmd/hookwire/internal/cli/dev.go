@@ -46,7 +46,9 @@ func (a *app) devCommand() *cobra.Command {
 		o.RedisURL = os.Getenv("HOOKWIRE_REDIS_URL")
 		o.TokensFile = os.Getenv("HOOKWIRE_TOKENS_FILE")
 		o.MasterKey = os.Getenv("HOOKWIRE_MASTER_KEY")
+		o.MasterKeysPrevious = os.Getenv("HOOKWIRE_MASTER_KEYS_PREVIOUS")
 		o.Logger = log
+		telemetry.RouteLibraryLogs(log)
 		return runDev(c.Context(), o, a.stdout)
 	}
 	return c
