@@ -1,0 +1,156 @@
+// Package console is Hookwire's operator web console: server-rendered
+// pages over the registry's and dispatcher's gRPC APIs, every call made
+// with the signed-in user's bearer token, so the console sees and may do
+// exactly what that token may. It keeps no data of its own but the
+// sessions (in memory): a restart signs everyone out.
+//
+// Security: the session cookie is HttpOnly, SameSite=Strict and Secure
+// outside dev mode and holds a random id only; every POST carries the
+// session's CSRF token; the Content-Security-Policy allows scripts and
+// styles from the console's own embedded files only (no inline script);
+// signing secrets and encryption keys appear on exactly one page, once.
+package console
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+)
+
+// Deps are the console's connections.
+type Deps struct {
+	Registry   grpc.ClientConnInterface // serves RegistryService
+	Dispatcher grpc.ClientConnInterface // serves DeliveryService
+	Logger     *slog.Logger
+}
+
+// Console serves the pages under BasePath.
+type Console struct {
+	cfg      Config
+	log      *slog.Logger
+	reg      hookwirev1.RegistryServiceClient
+	del      hookwirev1.DeliveryServiceClient
+	sessions *sessions
+	views    *views
+	mux      *http.ServeMux
+}
+
+// New builds the console over d.
+func New(cfg Config, d Deps) (*Console, error) {
+	v, err := loadViews()
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{
+		cfg:      cfg,
+		log:      d.Logger,
+		reg:      hookwirev1.NewRegistryServiceClient(d.Registry),
+		del:      hookwirev1.NewDeliveryServiceClient(d.Dispatcher),
+		sessions: newSessions(cfg.SessionTTL),
+		views:    v,
+		mux:      http.NewServeMux(),
+	}
+	c.routes()
+	return c, nil
+}
+
+// ServeHTTP serves a console request with the security headers every
+// answer carries.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	c.mux.ServeHTTP(w, r)
+}
+
+// handler is a page handler of a signed-in session.
+type handler func(w http.ResponseWriter, r *http.Request, s *session)
+
+// page wraps h: no session redirects to sign-in (or starts one when no
+// token is needed), a POST without the session's CSRF token is refused,
+// and pages are never cached (they show data of one user's token).
+func (c *Console) page(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		s := c.sessions.get(r)
+		if s == nil && c.cfg.TokenOptional {
+			s = c.sessions.create("", "dev")
+			c.setSessionCookie(w, s)
+		}
+		if s == nil {
+			if r.Method != http.MethodGet {
+				http.Error(w, "signed out: sign in again", http.StatusForbidden)
+				return
+			}
+			http.Redirect(w, r, c.path("signin")+"?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && !s.validCSRF(r) {
+			http.Error(w, "invalid or missing CSRF token: reload the page and try again", http.StatusForbidden)
+			return
+		}
+		h(w, r, s)
+	}
+}
+
+// path is the console URL of the given path elements.
+func (c *Console) path(elems ...string) string {
+	return BasePath + strings.Join(elems, "/")
+}
+
+// call returns ctx carrying the session's credentials for a gRPC call.
+func (s *session) call(ctx context.Context) context.Context {
+	kv := []string{"x-user-id", s.user}
+	if s.token != "" {
+		kv = append(kv, "authorization", "Bearer "+s.token)
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
+}
+
+// redirect answers a POST with a redirect to a page (303: the browser GETs it).
+func (c *Console) redirect(w http.ResponseWriter, r *http.Request, s *session, flash string, elems ...string) {
+	if flash != "" {
+		c.sessions.setFlash(s, flash)
+	}
+	http.Redirect(w, r, c.path(elems...), http.StatusSeeOther)
+}
+
+// failed logs an unexpected error without request data and shows it.
+func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, op string, err error) {
+	msg := apiMessage(err)
+	if isUnauthenticated(err) {
+		c.sessions.end(s)
+		http.Redirect(w, r, c.path("signin")+"?expired=1", http.StatusSeeOther)
+		return
+	}
+	c.log.WarnContext(r.Context(), "console: "+op, "error", msg)
+	c.render(w, r, s, http.StatusBadGateway, "error", &errorPage{Op: op, Message: msg, Status: statusCode(err)})
+}
+
+func (c *Console) setSessionCookie(w http.ResponseWriter, s *session) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: s.id, Path: BasePath,
+		HttpOnly: true, Secure: !c.cfg.Dev, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (c *Console) clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: BasePath, MaxAge: -1,
+		HttpOnly: true, Secure: !c.cfg.Dev, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// errorPage is the view of a failed call.
+type errorPage struct {
+	Op, Message, Status string
+}

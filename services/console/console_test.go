@@ -1,0 +1,176 @@
+package console
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/hookwire/hookwire/pkg/badrequest"
+	"github.com/hookwire/hookwire/pkg/envconf"
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+)
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // part of the error; "" for none
+	}{
+		{"defaults", nil, ""},
+		{"all set", map[string]string{"HOOKWIRE_CONSOLE_ADDR": "127.0.0.1:9000", "HOOKWIRE_REGISTRY_ADDR": "registry:50051",
+			"HOOKWIRE_DISPATCHER_ADDR": "dispatcher:50053", "HOOKWIRE_JAEGER_URL": "http://localhost:16686", "HOOKWIRE_DEV": "true"}, ""},
+		{"bad jaeger url", map[string]string{"HOOKWIRE_JAEGER_URL": "localhost:16686"}, "HOOKWIRE_JAEGER_URL"},
+		{"bad address", map[string]string{"HOOKWIRE_REGISTRY_ADDR": "registry"}, "HOOKWIRE_REGISTRY_ADDR"},
+		{"short session", map[string]string{"HOOKWIRE_CONSOLE_SESSION_TTL": "5s"}, "HOOKWIRE_CONSOLE_SESSION_TTL"},
+		{"unparsable bool", map[string]string{"HOOKWIRE_DEV": "yes please"}, "HOOKWIRE_DEV"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := readConfig(envconf.New(envconf.Map(tc.env)))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.env == nil && (c.Addr != ":8084" || c.SessionTTL != 12*time.Hour) {
+					t.Fatalf("defaults = %+v", c)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+	if keys := EnvVars(); !slices.Contains(keys, "HOOKWIRE_CONSOLE_ADDR") || !slices.Contains(keys, "HOOKWIRE_JAEGER_URL") {
+		t.Fatalf("EnvVars = %v", keys)
+	}
+}
+
+func TestScopeTree(t *testing.T) {
+	var subs []*hookwirev1.Subscription
+	for _, s := range []string{"acquirers/100", "acquirers/100/merchants/2000", "acquirers/100/merchants/2000/terminals/31", "acquirers/200/merchants/9", ""} {
+		subs = append(subs, &hookwirev1.Subscription{Scope: s})
+	}
+	got := scopeTree(subs, "acquirers/100/merchants/2000")
+	want := []treeNode{
+		{Scope: "", Label: "all scopes", Depth: 0, Count: 5},
+		{Scope: "acquirers/100", Label: "acquirers/100", Depth: 1, Count: 3},
+		{Scope: "acquirers/100/merchants/2000", Label: "merchants/2000", Depth: 2, Count: 2, Active: true},
+		{Scope: "acquirers/100/merchants/2000/terminals/31", Label: "terminals/31", Depth: 3, Count: 1},
+		{Scope: "acquirers/200", Label: "acquirers/200", Depth: 1, Count: 1},
+		{Scope: "acquirers/200/merchants/9", Label: "merchants/9", Depth: 2, Count: 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("scopeTree =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestViolationsNameFormInputs(t *testing.T) {
+	var v badrequest.Violations
+	v.Add("subscription.url", "must be absolute")
+	v.Add("subscription.auth.basic.username", "required with basic auth")
+	v.Add("subscription.event_types[1]", "bad pattern")
+	v.Add("subscription.event_types[2]", "bad pattern too")
+	v.Add("x-request-id", "already used")
+	fields, other, ok := violations(v.Err())
+	if !ok {
+		t.Fatal("no violations found in an InvalidArgument with BadRequest details")
+	}
+	want := map[string]string{
+		"url":           "must be absolute",
+		"auth_username": "required with basic auth",
+		"event_types":   "event_types[1]: bad pattern; event_types[2]: bad pattern too",
+	}
+	for k, w := range want {
+		if fields[k] != w {
+			t.Errorf("fields[%s] = %q, want %q", k, fields[k], w)
+		}
+	}
+	if len(other) != 1 || !strings.Contains(other[0], "x-request-id") {
+		t.Errorf("other = %v", other)
+	}
+}
+
+// A stored subscription shown in the edit form and posted back unchanged
+// is the same subscription: no field is lost on the way through the form.
+func TestFormRoundTrip(t *testing.T) {
+	sub := &hookwirev1.Subscription{
+		Id: "sub_1", Revision: 7, Label: "Orders", Url: "https://example.com/h", Scope: "acquirers/100",
+		EventTypes:         []string{"transaction.sale.*", "ach.returned"},
+		NotificationEmails: []string{"ops@example.com", "oncall@example.com"}, SupportEmail: "help@example.com",
+		Auth:               &hookwirev1.EndpointAuth{Method: &hookwirev1.EndpointAuth_Basic{Basic: &hookwirev1.BasicAuth{Username: "u"}}},
+		RetryPolicy:        &hookwirev1.RetryPolicy{Delays: []*durationpb.Duration{durationpb.New(time.Minute), durationpb.New(90 * time.Minute)}},
+		RateLimit:          &hookwirev1.RateLimit{PerSecond: 2.5, Burst: 3},
+		MaxInFlight:        4, Timeout: durationpb.New(5 * time.Second),
+		AttributeFilters: map[string]*hookwirev1.AttributeValues{"payment_method": {Values: []string{"CARD", "ACH"}}},
+		Metadata:         map[string]string{"team": "payments", "tier": "1"},
+		Encryption:       &hookwirev1.Encryption{Enabled: true},
+	}
+	f := formFromSubscription(sub)
+	post := url.Values{
+		"id": {f.ID}, "revision": {f.Revision}, "label": {f.Label}, "url": {f.URL}, "scope": {f.Scope},
+		"event_type": f.EventTypes, "notification_emails": {f.NotificationEmails}, "support_email": {f.SupportEmail},
+		"auth_username": {f.AuthUsername}, "retry_delays": {f.RetryDelays}, "rate_per_second": {f.RatePerSecond},
+		"rate_burst": {f.RateBurst}, "max_in_flight": {f.MaxInFlight}, "timeout": {f.Timeout},
+		"attribute_filters": {f.AttributeFilters}, "metadata": {f.Metadata}, "encryption": {"on"}, "encryption_was": {"true"},
+	}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(post.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	back := readForm(r)
+	got, errs := back.subscription()
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if !proto.Equal(got, sub) {
+		t.Fatalf("round trip:\n got %v\nwant %v", got, sub)
+	}
+	if slices.Contains(back.updateMask(), "encryption") {
+		t.Fatal("an unchanged encryption must stay out of the update mask (it would generate a new key)")
+	}
+}
+
+func TestSessionsExpire(t *testing.T) {
+	s := newSessions(time.Hour)
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	sess := s.create("tok", "alice")
+	req := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.AddCookie(&http.Cookie{Name: sessionCookie, Value: sess.id})
+		return r
+	}
+	if s.get(req()) != sess {
+		t.Fatal("a fresh session is not found")
+	}
+	now = now.Add(59 * time.Minute)
+	if s.get(req()) != sess {
+		t.Fatal("a session used within its TTL expired")
+	}
+	now = now.Add(61 * time.Minute)
+	if s.get(req()) != nil {
+		t.Fatal("an idle session outlived its TTL")
+	}
+	s.keepSecret(sess, &onceSecret{SubscriptionID: "sub_1", SigningSecret: "whsec_x"})
+	if s.takeSecret(sess, "sub_2") != nil || s.takeSecret(sess, "sub_1") == nil || s.takeSecret(sess, "sub_1") != nil {
+		t.Fatal("a kept secret must be shown once, for its subscription only")
+	}
+}
+
+func TestViewsLoad(t *testing.T) {
+	v, err := loadViews()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range titles {
+		if _, ok := v.pages[name]; !ok {
+			t.Errorf("page %s has no template", name)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+)
+
+// deliveryScan bounds the deliveries one page reads from the delivery log
+// (which lists in the order of their latest write, oldest first): the page
+// shows the newest of what it read.
+const (
+	deliveryScan  = 2000
+	deliveriesMax = 50
+)
+
+// windows are the time filters offered for deliveries.
+var windows = map[string]time.Duration{"15m": 15 * time.Minute, "1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour}
+
+var stateFilter = map[string]hookwirev1.DeliveryState{
+	"pending":   hookwirev1.DeliveryState_DELIVERY_STATE_PENDING,
+	"delivered": hookwirev1.DeliveryState_DELIVERY_STATE_DELIVERED,
+	"failed":    hookwirev1.DeliveryState_DELIVERY_STATE_FAILED,
+	"discarded": hookwirev1.DeliveryState_DELIVERY_STATE_DISCARDED,
+}
+
+type subscriptionPage struct {
+	Sub         *hookwirev1.Subscription
+	State       string
+	Since       string
+	Deliveries  []*hookwirev1.Delivery
+	Truncated   bool // more deliveries than were read
+	Test        *hookwirev1.TestEndpointResponse
+	RetryPolicy []string
+}
+
+// showSubscription: settings, actions and recent deliveries, filtered by
+// state and time window.
+func (c *Console) showSubscription(w http.ResponseWriter, r *http.Request, s *session) {
+	c.subscriptionPage(w, r, s, http.StatusOK, nil)
+}
+
+func (c *Console) subscriptionPage(w http.ResponseWriter, r *http.Request, s *session, code int, test *hookwirev1.TestEndpointResponse) {
+	id := r.PathValue("id")
+	ctx := s.call(r.Context())
+	resp, err := c.reg.GetSubscription(ctx, &hookwirev1.GetSubscriptionRequest{Id: id})
+	if err != nil {
+		c.failed(w, r, s, "get subscription", err)
+		return
+	}
+	q := r.URL.Query()
+	p := &subscriptionPage{Sub: resp.GetSubscription(), State: q.Get("state"), Since: q.Get("since"), Test: test}
+	for _, d := range p.Sub.GetRetryPolicy().GetDelays() {
+		p.RetryPolicy = append(p.RetryPolicy, d.AsDuration().String())
+	}
+	p.Deliveries, p.Truncated, err = c.recentDeliveries(ctx, &hookwirev1.ListDeliveriesRequest{
+		SubscriptionId: id, State: stateFilter[p.State],
+	}, windows[p.Since])
+	if err != nil {
+		c.failed(w, r, s, "list deliveries", err)
+		return
+	}
+	c.render(w, r, s, code, "subscription", p)
+}
+
+// recentDeliveries reads up to deliveryScan deliveries of req and returns
+// the newest deliveriesMax updated within the window (0: any time).
+func (c *Console) recentDeliveries(ctx context.Context, req *hookwirev1.ListDeliveriesRequest, window time.Duration) ([]*hookwirev1.Delivery, bool, error) {
+	all, truncated, err := c.scanDeliveries(ctx, req, deliveryScan)
+	if err != nil {
+		return nil, false, err
+	}
+	var out []*hookwirev1.Delivery
+	since := time.Now().Add(-window)
+	for _, d := range all {
+		if window == 0 || d.GetUpdateTime().AsTime().After(since) {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b *hookwirev1.Delivery) int {
+		return b.GetUpdateTime().AsTime().Compare(a.GetUpdateTime().AsTime())
+	})
+	return out[:min(len(out), deliveriesMax)], truncated, nil
+}
+
+// scanDeliveries pages through req up to max deliveries.
+func (c *Console) scanDeliveries(ctx context.Context, req *hookwirev1.ListDeliveriesRequest, max int) ([]*hookwirev1.Delivery, bool, error) {
+	var all []*hookwirev1.Delivery
+	req.PageSize = 1000
+	for {
+		resp, err := c.del.ListDeliveries(ctx, req)
+		if err != nil {
+			return nil, false, err
+		}
+		all = append(all, resp.GetDeliveries()...)
+		req.PageToken = resp.GetNextPageToken()
+		if req.PageToken == "" {
+			return all, false, nil
+		}
+		if len(all) >= max {
+			return all, true, nil
+		}
+	}
+}
+
+func (c *Console) pause(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	_, err := c.reg.PauseSubscription(s.call(r.Context()), &hookwirev1.PauseSubscriptionRequest{Id: id, Reason: r.PostFormValue("reason")})
+	if err != nil {
+		c.failed(w, r, s, "pause subscription", err)
+		return
+	}
+	c.redirect(w, r, s, "Paused: deliveries are held until you resume.", "subscriptions", id)
+}
+
+func (c *Console) resume(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	if _, err := c.reg.ResumeSubscription(s.call(r.Context()), &hookwirev1.ResumeSubscriptionRequest{Id: id}); err != nil {
+		c.failed(w, r, s, "resume subscription", err)
+		return
+	}
+	c.redirect(w, r, s, "Resumed: held deliveries flow again.", "subscriptions", id)
+}
+
+// rotate issues a new signing secret, shown once.
+func (c *Console) rotate(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	resp, err := c.reg.RotateSecret(s.call(r.Context()), &hookwirev1.RotateSecretRequest{Id: id})
+	if err != nil {
+		c.failed(w, r, s, "rotate secret", err)
+		return
+	}
+	note := "rotated"
+	if t := resp.GetPreviousSecretExpireTime(); t != nil {
+		note = "rotated; the previous secret keeps signing until " + formatTime(t)
+	}
+	c.sessions.keepSecret(s, &onceSecret{SubscriptionID: id, SigningSecret: resp.GetSigningSecret(), Note: note})
+	c.redirect(w, r, s, "", "subscriptions", id, "secret")
+}
+
+// testSaved sends a test event to the saved subscription (its auth, secret
+// and encryption) and shows the result on its page.
+func (c *Console) testSaved(w http.ResponseWriter, r *http.Request, s *session) {
+	resp, err := c.reg.TestEndpoint(s.call(r.Context()), &hookwirev1.TestEndpointRequest{
+		Target: &hookwirev1.TestEndpointRequest_SubscriptionId{SubscriptionId: r.PathValue("id")},
+	})
+	if err != nil {
+		c.failed(w, r, s, "test endpoint", err)
+		return
+	}
+	resp.SigningSecret = ""
+	c.subscriptionPage(w, r, s, http.StatusOK, resp)
+}
+
+type secretPage struct {
+	ID     string
+	Secret *onceSecret
+}
+
+// showSecret shows the secret kept by create, update or rotate, once: a
+// reload or the back button finds it gone.
+func (c *Console) showSecret(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	c.render(w, r, s, http.StatusOK, "secret", &secretPage{ID: id, Secret: c.sessions.takeSecret(s, id)})
+}
+
+type deletePage struct {
+	Sub *hookwirev1.Subscription
+}
+
+func (c *Console) confirmDelete(w http.ResponseWriter, r *http.Request, s *session) {
+	resp, err := c.reg.GetSubscription(s.call(r.Context()), &hookwirev1.GetSubscriptionRequest{Id: r.PathValue("id")})
+	if err != nil {
+		c.failed(w, r, s, "get subscription", err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "confirm_delete", &deletePage{Sub: resp.GetSubscription()})
+}
+
+// deleteSubscription deletes at the revision the confirmation showed.
+func (c *Console) deleteSubscription(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	rev, _ := strconv.ParseUint(r.PostFormValue("revision"), 10, 64)
+	_, err := c.reg.DeleteSubscription(s.call(r.Context()), &hookwirev1.DeleteSubscriptionRequest{Id: id, Revision: rev})
+	if isConflict(err) {
+		c.redirect(w, r, s, "Not deleted: the subscription changed since you opened the confirmation. Check it and try again.", "subscriptions", id)
+		return
+	}
+	if err != nil {
+		c.failed(w, r, s, "delete subscription", err)
+		return
+	}
+	c.redirect(w, r, s, "Deleted "+id+".", "subscriptions")
+}
