@@ -14,13 +14,13 @@ import (
 const inputTime = "2006-01-02T15:04"
 
 type replayPage struct {
-	Sub                      *hookwirev1.Subscription
-	Start, End               string
-	IncludeDelivered         bool
-	Error                    string
-	Previewed                bool
-	Logged, NotDelivered     int // deliveries in the log created in the window
-	Truncated                bool
+	Sub                  *hookwirev1.Subscription
+	Start, End           string
+	IncludeDelivered     bool
+	Error                string
+	Previewed            bool
+	Logged, NotDelivered int // deliveries in the log created in the window
+	Truncated            bool
 }
 
 // window reads the start and end inputs (end empty: now).

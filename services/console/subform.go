@@ -19,20 +19,20 @@ import (
 // it. The basic-auth password and the encryption key are read from the
 // request but never put back into a page.
 type subForm struct {
-	ID, Revision, RequestID                  string
-	Label, URL, Scope                        string
-	EventTypes                               []string
-	ExtraTypes                               string // types and patterns not offered as checkboxes
-	NotificationEmails, SupportEmail         string
-	AuthUsername                             string
-	HasPassword                              bool
-	RetryDelays                              string
-	RatePerSecond, RateBurst                 string
-	MaxInFlight, Timeout                     string
-	AttributeFilters, Metadata               string
-	Encryption, EncryptionWas                bool
-	password                                 string
-	encryptionKey                            []byte
+	ID, Revision, RequestID          string
+	Label, URL, Scope                string
+	EventTypes                       []string
+	ExtraTypes                       string // types and patterns not offered as checkboxes
+	NotificationEmails, SupportEmail string
+	AuthUsername                     string
+	HasPassword                      bool
+	RetryDelays                      string
+	RatePerSecond, RateBurst         string
+	MaxInFlight, Timeout             string
+	AttributeFilters, Metadata       string
+	Encryption, EncryptionWas        bool
+	password                         string
+	encryptionKey                    []byte
 }
 
 // formFromSubscription fills the form with a stored subscription.
