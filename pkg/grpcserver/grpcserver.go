@@ -26,20 +26,26 @@ type Server struct {
 	Health *health.Server
 	lis    net.Listener
 	grace  time.Duration
+	codec  *utf8Codec
 }
 
 // New binds addr and builds the server with opts. Register services on
-// s.GRPC before calling Run.
+// s.GRPC before calling Run. Every server answers a request with invalid
+// UTF-8 in a string field with INVALID_ARGUMENT naming the fields (grpc-go
+// alone answers INTERNAL); that codec's interceptors come first, so opts
+// must not set grpc.UnaryInterceptor or grpc.StreamInterceptor (which would
+// run before them): use Interceptors.
 func New(addr string, opts ...grpc.ServerOption) (*Server, error) {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen grpc %s: %w", addr, err)
 	}
-	g := grpc.NewServer(opts...)
+	c := newUTF8Codec()
+	g := grpc.NewServer(append(c.options(), opts...)...)
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(g, h)
 	reflection.Register(g)
-	return &Server{GRPC: g, Health: h, lis: lis, grace: 10 * time.Second}, nil
+	return &Server{GRPC: g, Health: h, lis: lis, grace: 10 * time.Second, codec: c}, nil
 }
 
 // Addr is the bound address (useful with port 0).
