@@ -23,9 +23,13 @@ const (
 	EventsSubjectPrefix = "hookwire.events."
 )
 
-// Header names set on every event message.
+// Header names set on every event message. An event is identified by
+// (scope, event_id), never by event_id alone: two tenants may use the same
+// event_id. Nats-Msg-Id (the broker's duplicate window) is MsgID(scope,
+// event_id); the producer's event_id travels in its own header.
 const (
-	HeaderEventID    = jetstream.MsgIDHeader // Nats-Msg-Id: broker-side dedup
+	HeaderMsgID      = jetstream.MsgIDHeader // Nats-Msg-Id = MsgID(scope, event_id)
+	HeaderEventID    = "Hookwire-Event-Id"
 	HeaderEventType  = "Hookwire-Event-Type"
 	HeaderScope      = "Hookwire-Scope"
 	HeaderAttributes = "Hookwire-Attributes" // url-encoded key=value&…
@@ -79,6 +83,7 @@ func Message(ev Event) (*nats.Msg, error) {
 	}
 	m := nats.NewMsg(EventsSubjectPrefix + ev.Type)
 	m.Data = body
+	m.Header.Set(HeaderMsgID, MsgID(ev.Scope, ev.ID))
 	m.Header.Set(HeaderEventID, ev.ID)
 	m.Header.Set(HeaderEventType, ev.Type)
 	m.Header.Set(HeaderScope, ev.Scope)
@@ -93,6 +98,7 @@ func Message(ev Event) (*nats.Msg, error) {
 }
 
 // Meta is what the dispatcher needs to route an event, read from headers.
+// (Scope, ID) is the event's identity.
 type Meta struct {
 	ID         string
 	Type       string

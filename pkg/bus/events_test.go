@@ -37,3 +37,32 @@ func TestMessageRoundTrip(t *testing.T) {
 		t.Fatal("ReadMeta accepted a message without a type")
 	}
 }
+
+// TestIdentityHoldsTheScope: the same event_id at two scopes is two events
+// everywhere a key is derived from it; the encoding cannot be shifted
+// between scope and id.
+func TestIdentityHoldsTheScope(t *testing.T) {
+	a := Event{ID: "order-0fdd5b", Type: "ach.returned", Scope: "acquirers/10", OccurredAt: time.Unix(0, 0), Data: json.RawMessage(`{}`)}
+	b := a
+	b.Scope = "acquirers/100"
+	ma, err := Message(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := Message(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ma.Header.Get(HeaderMsgID) == mb.Header.Get(HeaderMsgID) {
+		t.Fatalf("both scopes got Nats-Msg-Id %q", ma.Header.Get(HeaderMsgID))
+	}
+	if got := ma.Header.Get(HeaderEventID); got != a.ID {
+		t.Fatalf("%s = %q, want %q", HeaderEventID, got, a.ID)
+	}
+	if Identity("acquirers/1", "0x") == Identity("acquirers/10", "x") || Identity("a", "b") == Identity("a/b", "") {
+		t.Fatal("identity is ambiguous between scope and event_id")
+	}
+	if got, want := MsgID("acquirers/10", "order-0fdd5b"), MsgID("acquirers/10", "order-0fdd5b"); got != want || len(got) != 64 {
+		t.Fatalf("MsgID = %q", got)
+	}
+}

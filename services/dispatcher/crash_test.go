@@ -35,7 +35,7 @@ func TestCrashMidDeliveryLosesNothing(t *testing.T) {
 	close(release)
 
 	b := h.start()
-	id := deliverylog.ID("slow", "evt-crash")
+	id := deliverylog.ID("slow", "acquirers/1", "evt-crash")
 	testkit.Eventually(t, 20*time.Second, func() bool {
 		d, err := b.svc.DeliveryLog().Get(h.ctx, id)
 		return err == nil && d.State == deliverylog.Delivered
@@ -107,7 +107,7 @@ func TestCrashMidFanoutLosesNothing(t *testing.T) {
 			if err := json.Unmarshal(r.body, &body); err != nil {
 				t.Fatalf("%s: body %s: %v", sub, r.body, err)
 			}
-			if want := deliverylog.ID(sub, body.ID); r.header.Get("webhook-id") != want {
+			if want := deliverylog.ID(sub, body.Scope, body.ID); r.header.Get("webhook-id") != want {
 				t.Errorf("%s: event %s came with webhook-id %q, want %q", sub, body.ID, r.header.Get("webhook-id"), want)
 			}
 			got[body.ID]++

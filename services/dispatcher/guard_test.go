@@ -32,7 +32,7 @@ func TestDeliveryGuardConfig(t *testing.T) {
 			h.subscribe(subscription.Record{ID: "guarded", EventTypes: []string{"*"}})
 			in := h.start()
 			h.publish("evt-guard", "ach.returned", "acquirers/1", nil)
-			id := deliverylog.ID("guarded", "evt-guard")
+			id := deliverylog.ID("guarded", "acquirers/1", "evt-guard")
 			var d deliverylog.Delivery
 			testkit.Eventually(t, 10*time.Second, func() bool {
 				var err error

@@ -95,7 +95,7 @@ func TestDeliveredRequestIsSignedAndAuthenticated(t *testing.T) {
 					t.Errorf("Verify with %d secret(s): %v", len(secrets), err)
 				}
 			}
-			if got, want := r.header.Get("webhook-id"), deliverylog.ID(tt.path, "evt-sig"); got != want {
+			if got, want := r.header.Get("webhook-id"), deliverylog.ID(tt.path, "acquirers/7", "evt-sig"); got != want {
 				t.Errorf("webhook-id = %q, want delivery id %q", got, want)
 			}
 			// X-Signature carries one value per secret during the rotation.

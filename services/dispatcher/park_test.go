@@ -72,7 +72,7 @@ func TestRestingSubscriptionTasksAreParkedAndDeliveredAfterResume(t *testing.T) 
 
 			h.setStatus("resting", subscription.StatusActive)
 			waitCount(t, h, "resting", 2)
-			id := deliverylog.ID("resting", "evt-park")
+			id := deliverylog.ID("resting", "acquirers/1", "evt-park")
 			testkit.Eventually(t, 10*time.Second, func() bool {
 				d, err := in.svc.DeliveryLog().Get(h.ctx, id)
 				return err == nil && d.State == deliverylog.Delivered

@@ -60,7 +60,7 @@ func TestRateLimitPacesDeliveries(t *testing.T) {
 				tt.perSecond, tt.burst, tt.events, elapsed.Round(time.Millisecond), rate, 100*rate/tt.perSecond)
 
 			for i := range tt.events {
-				id := deliverylog.ID("limited", fmt.Sprintf("evt-%d", i))
+				id := deliverylog.ID("limited", "acquirers/1", fmt.Sprintf("evt-%d", i))
 				testkit.Eventually(t, 5*time.Second, func() bool {
 					d, err := in.svc.DeliveryLog().Get(h.ctx, id)
 					return err == nil && d.State == deliverylog.Delivered && len(d.Attempts) == 1

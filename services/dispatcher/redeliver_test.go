@@ -34,7 +34,7 @@ func TestFailedRedeliveryNeitherCountsNorAnnounces(t *testing.T) {
 	h.subscribe(subscription.Record{ID: "shop", EventTypes: []string{"*"}})
 	in := h.start()
 	h.publish("evt-redeliver", "ach.returned", "acquirers/1", nil)
-	id := deliverylog.ID("shop", "evt-redeliver")
+	id := deliverylog.ID("shop", "acquirers/1", "evt-redeliver")
 	var d deliverylog.Delivery
 	testkit.Eventually(t, 20*time.Second, func() bool {
 		var err error

@@ -41,7 +41,7 @@ func TestRerunFanoutAfterTheDuplicateWindowSendsNothingTwice(t *testing.T) {
 			ack := h.publish("evt-rerun", "ach.returned", "acquirers/1", nil)
 			waitCount(t, h, "once", 1)
 			h.waitQuiet()
-			id := deliverylog.ID("once", "evt-rerun")
+			id := deliverylog.ID("once", "acquirers/1", "evt-rerun")
 
 			rerun := task.Task{DeliveryID: id, SubscriptionID: "once", EventID: "evt-rerun", EventSeq: ack.Sequence,
 				Trigger: task.Scheduled, Rerun: true}

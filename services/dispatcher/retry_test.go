@@ -42,7 +42,7 @@ func TestRetriesFollowTheSchedule(t *testing.T) {
 				h.clock.Set(due)
 			}
 			waitCount(t, h, "flaky", tt.attempts)
-			id := deliverylog.ID("flaky", "evt-retry")
+			id := deliverylog.ID("flaky", "acquirers/1", "evt-retry")
 			var d deliverylog.Delivery
 			testkit.Eventually(t, 10*time.Second, func() bool {
 				var err error

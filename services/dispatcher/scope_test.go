@@ -16,7 +16,7 @@ func TestDeliveryRecordsTheSubscriptionScope(t *testing.T) {
 	h.subscribe(subscription.Record{ID: "merchant", Scope: "acquirers/1/merchants/2", EventTypes: []string{"*"}})
 	in := h.start()
 	h.publish("evt-scope", "ach.returned", "acquirers/1/merchants/2/terminals/3", nil)
-	id := deliverylog.ID("merchant", "evt-scope")
+	id := deliverylog.ID("merchant", "acquirers/1/merchants/2/terminals/3", "evt-scope")
 	var d deliverylog.Delivery
 	testkit.Eventually(t, 20*time.Second, func() bool {
 		var err error

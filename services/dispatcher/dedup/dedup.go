@@ -14,9 +14,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookwire/hookwire/pkg/bus"
 )
 
-// KeyPrefix + event_id is the Redis key of an event.
+// KeyPrefix + bus.MsgID(scope, event_id) is the Redis key of an event: its
+// identity, never the event_id alone (two tenants may use the same one).
 const KeyPrefix = "hookwire:dedup:"
 
 // DefaultTTL is how long an event_id is remembered.
@@ -52,11 +55,11 @@ func New(rdb redis.Cmdable, ttl time.Duration) *Filter {
 	return &Filter{rdb: rdb, ttl: ttl}
 }
 
-// First claims eventID for the EVENTS message at seq. It reports true when
-// this message is the event's first (or a redelivery of it), false when
-// an earlier message already carried the event_id.
-func (f *Filter) First(ctx context.Context, eventID string, seq uint64) (bool, error) {
-	c := &claim{key: KeyPrefix + eventID, val: strconv.FormatUint(seq, 10), done: make(chan struct{})}
+// First claims the event (scope, eventID) for the EVENTS message at seq.
+// It reports true when this message is the event's first (or a redelivery
+// of it), false when an earlier message already carried the same event.
+func (f *Filter) First(ctx context.Context, scope, eventID string, seq uint64) (bool, error) {
+	c := &claim{key: KeyPrefix + bus.MsgID(scope, eventID), val: strconv.FormatUint(seq, 10), done: make(chan struct{})}
 	f.mu.Lock()
 	f.pending = append(f.pending, c)
 	if f.busy {

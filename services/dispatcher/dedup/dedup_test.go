@@ -17,17 +17,20 @@ func TestFirst(t *testing.T) {
 	f := New(testkit.StartRedis(t).Client(t), time.Hour)
 	steps := []struct {
 		name  string
+		scope string
 		id    string
 		seq   uint64
 		first bool
 	}{
-		{"new event", "e1", 10, true},
-		{"same message redelivered", "e1", 10, true},
-		{"repeat in a later message", "e1", 11, false},
-		{"another event", "e2", 11, true},
+		{"new event", "acquirers/10", "e1", 10, true},
+		{"same message redelivered", "acquirers/10", "e1", 10, true},
+		{"repeat in a later message", "acquirers/10", "e1", 11, false},
+		{"another event", "acquirers/10", "e2", 11, true},
+		{"another tenant's event of the same event_id", "acquirers/100", "e1", 12, true},
+		{"that tenant's repeat", "acquirers/100", "e1", 13, false},
 	}
 	for _, s := range steps {
-		got, err := f.First(ctx, s.id, s.seq)
+		got, err := f.First(ctx, s.scope, s.id, s.seq)
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
@@ -43,7 +46,7 @@ func TestFirstConcurrent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	f := New(testkit.StartRedis(t).Client(t), time.Hour)
-	if first, err := f.First(ctx, "old", 1); err != nil || !first {
+	if first, err := f.First(ctx, "acquirers/1", "old", 1); err != nil || !first {
 		t.Fatalf("First(old, 1) = %v, %v", first, err)
 	}
 	const n = 200
@@ -57,11 +60,11 @@ func TestFirstConcurrent(t *testing.T) {
 		wg.Go(func() {
 			switch {
 			case i%4 == 0: // a later message repeating an event seen before
-				out[i].first, out[i].err = f.First(ctx, "old", uint64(1000+i))
+				out[i].first, out[i].err = f.First(ctx, "acquirers/1", "old", uint64(1000+i))
 			case i%4 == 1: // the message that carried "old" first, redelivered
-				out[i].first, out[i].err = f.First(ctx, "old", 1)
+				out[i].first, out[i].err = f.First(ctx, "acquirers/1", "old", 1)
 			default:
-				out[i].first, out[i].err = f.First(ctx, fmt.Sprintf("new-%d", i), uint64(i))
+				out[i].first, out[i].err = f.First(ctx, "acquirers/1", fmt.Sprintf("new-%d", i), uint64(i))
 			}
 		})
 	}
@@ -75,7 +78,7 @@ func TestFirstConcurrent(t *testing.T) {
 	var firsts atomic.Int32
 	for i := range 20 {
 		wg.Go(func() {
-			if ok, err := f.First(ctx, "race", uint64(5000+i)); err != nil {
+			if ok, err := f.First(ctx, "acquirers/1", "race", uint64(5000+i)); err != nil {
 				t.Error(err)
 			} else if ok {
 				firsts.Add(1)

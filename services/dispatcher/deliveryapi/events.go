@@ -101,7 +101,7 @@ func (r *replay) take(ctx context.Context, m jetstream.Msg) (pending uint64, pas
 		return md.NumPending, false, nil
 	}
 	r.matched++
-	id := deliverylog.ID(r.rec.ID, meta.ID)
+	id := deliverylog.ID(r.rec.ID, meta.Scope, meta.ID)
 	if !r.w.includeDelivered {
 		d, err := r.s.log.Get(ctx, id)
 		if err == nil && d.State == deliverylog.Delivered {

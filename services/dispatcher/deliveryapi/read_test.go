@@ -27,7 +27,7 @@ func TestGetDelivery(t *testing.T) {
 		got.GetAttempts()[0].GetTrigger() != hookwirev1.AttemptTrigger_ATTEMPT_TRIGGER_SCHEDULED {
 		t.Fatalf("GetDelivery = %v", got)
 	}
-	_, err = e.client.GetDelivery(as(readerToken), &hookwirev1.GetDeliveryRequest{DeliveryId: deliverylog.ID("subA", "nope")})
+	_, err = e.client.GetDelivery(as(readerToken), &hookwirev1.GetDeliveryRequest{DeliveryId: deliverylog.ID("subA", "acquirers/100", "nope")})
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("unknown delivery: %v, want NotFound", err)
 	}

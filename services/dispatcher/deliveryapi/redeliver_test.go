@@ -69,7 +69,7 @@ func TestRedeliverRefusals(t *testing.T) {
 		name, id, token string
 		want            codes.Code
 	}{
-		{"unknown delivery", deliverylog.ID("subA", "nope"), acq100Token, codes.NotFound},
+		{"unknown delivery", deliverylog.ID("subA", "acquirers/100", "nope"), acq100Token, codes.NotFound},
 		{"deleted subscription", gone.ID, rootToken, codes.FailedPrecondition},
 		{"deleted subscription of unknown scope", gone.ID, acq100Token, codes.NotFound},
 		{"no event sequence", noSeq.ID, acq100Token, codes.FailedPrecondition},

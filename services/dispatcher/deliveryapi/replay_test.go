@@ -30,7 +30,7 @@ func TestReplay(t *testing.T) {
 
 	_, t0 := e.publish(t, ev("before", saleType, "acquirers/100", card))
 	after(t0)
-	seqs := map[string]uint64{}
+	seqs, scopes := map[string]uint64{}, map[string]string{}
 	var tEnd time.Time
 	for _, x := range []bus.Event{
 		ev("new", saleType, "acquirers/100", card),                                                // matches, never delivered
@@ -43,6 +43,7 @@ func TestReplay(t *testing.T) {
 		ev("no-attrs", saleType, "acquirers/100", nil),                                            // filter fails
 	} {
 		seqs[x.ID], tEnd = e.publish(t, x)
+		scopes[x.ID] = x.Scope
 	}
 	after(tEnd)
 	e.publish(t, ev("after", saleType, "acquirers/100", card))
@@ -73,7 +74,7 @@ func TestReplay(t *testing.T) {
 			var got []string
 			for _, tk := range tasks {
 				got = append(got, tk.EventID)
-				if tk.DeliveryID != deliverylog.ID(sub, tk.EventID) || tk.SubscriptionID != sub || tk.EventSeq != seqs[tk.EventID] ||
+				if tk.DeliveryID != deliverylog.ID(sub, scopes[tk.EventID], tk.EventID) || tk.SubscriptionID != sub || tk.EventSeq != seqs[tk.EventID] ||
 					tk.Trigger != task.Replay || tk.Step != 0 || tk.Run == "" || tk.Run != tasks[0].Run {
 					t.Errorf("task %+v", tk)
 				}

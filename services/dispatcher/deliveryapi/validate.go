@@ -29,7 +29,7 @@ func checkSubscriptionID(v *badrequest.Violations, id string) {
 		v.Add("subscription_id", "longer than %d characters", maxSubIDLen)
 		return
 	}
-	if _, _, err := deliverylog.ParseID(deliverylog.ID(id, "")); err != nil {
+	if _, _, err := deliverylog.ParseID(deliverylog.ID(id, "", "")); err != nil {
 		v.Add("subscription_id", "%q is not a subscription id: letters, digits, '-', '_' and '=' only", id)
 	}
 }

@@ -1,38 +1,41 @@
 package deliverylog
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/hookwire/hookwire/pkg/bus"
 )
 
 // EventKeyLen is the length of an event key: the first 24 hex characters
-// (96 bits) of the SHA-256 of the event_id.
+// (96 bits) of the event's identity, bus.Identity(scope, event_id).
 const EventKeyLen = 24
 
 // ErrBadID is wrapped by ParseID for a string that is no delivery id.
 var ErrBadID = errors.New("malformed delivery id")
 
-// EventKey is the fixed-length, key-safe form of an event_id: the first 24
-// hex characters of its SHA-256. event_ids are free text (up to 128 chars);
-// the key is what appears in KV keys and delivery ids.
-func EventKey(eventID string) string {
-	k := eventKey(eventID)
+// EventKey is the fixed-length, key-safe form of an event: the first 24 hex
+// characters of bus.Identity(scope, eventID), the SHA-256 of scope, NUL,
+// event_id. event_ids are free text (up to 128 chars) and only unique
+// within a scope; the key is what appears in KV keys and delivery ids, so
+// two tenants' events of the same event_id never share a delivery.
+func EventKey(scope, eventID string) string {
+	k := eventKey(scope, eventID)
 	return string(k[:])
 }
 
-// ID is the public id of the delivery of eventID to subscription subID:
-// subID + "_" + EventKey(eventID). It is also the webhook-id header, the same
-// on every attempt and redelivery.
-func ID(subID, eventID string) string {
-	k := eventKey(eventID)
+// ID is the public id of the delivery of the event (scope, eventID) to
+// subscription subID: subID + "_" + EventKey(scope, eventID). It is also
+// the webhook-id header, the same on every attempt and redelivery.
+func ID(subID, scope, eventID string) string {
+	k := eventKey(scope, eventID)
 	return subID + "_" + string(k[:]) // one allocation: one per task of a fan-out
 }
 
-func eventKey(eventID string) [EventKeyLen]byte {
-	sum := sha256.Sum256([]byte(eventID))
+func eventKey(scope, eventID string) [EventKeyLen]byte {
+	sum := bus.Identity(scope, eventID)
 	var k [EventKeyLen]byte
 	hex.Encode(k[:], sum[:EventKeyLen/2])
 	return k

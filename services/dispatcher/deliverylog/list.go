@@ -27,7 +27,9 @@ var (
 	ErrBadPageToken = errors.New("invalid page token")
 )
 
-// Filter selects deliveries. Empty fields match everything.
+// Filter selects deliveries. Empty fields match everything. EventID
+// matches the event_id at any scope (the key holds the scope's hash too, so
+// it is matched on the records read, not in the subject).
 type Filter struct {
 	SubscriptionID string
 	EventID        string
@@ -36,17 +38,14 @@ type Filter struct {
 
 // subject is the KV stream subject the filter covers.
 func (f Filter) subject() (string, error) {
-	sub, ev := "*", "*"
+	sub := "*"
 	if f.SubscriptionID != "" {
 		if !isKeyToken(f.SubscriptionID) {
 			return "", fmt.Errorf("%w: subscription id %q", ErrBadFilter, f.SubscriptionID)
 		}
 		sub = f.SubscriptionID
 	}
-	if f.EventID != "" {
-		ev = EventKey(f.EventID)
-	}
-	return "$KV." + Bucket + "." + sub + "." + ev, nil
+	return "$KV." + Bucket + "." + sub + ".*", nil
 }
 
 // List returns up to pageSize deliveries matching f in the order of their
@@ -62,7 +61,8 @@ func (l *Log) List(ctx context.Context, f Filter, pageSize int, pageToken string
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := decodeToken(pageToken, subject, f.State)
+	bound := subject + " " + f.EventID // a token serves the filter it was made for (event_ids hold no space)
+	after, err := decodeToken(pageToken, bound, f.State)
 	if err != nil {
 		return nil, "", err
 	}
@@ -93,5 +93,5 @@ func (l *Log) List(ctx context.Context, f Filter, pageSize int, pageToken string
 	if s.pending == 0 {
 		return s.out, "", nil
 	}
-	return s.out, encodeToken(s.last, subject, f.State), nil
+	return s.out, encodeToken(s.last, bound, f.State), nil
 }

@@ -91,7 +91,7 @@ func TestListPagination(t *testing.T) {
 			got := pageAll(t, l, tc.f, tc.size)
 			wantIDs := want[tc.want]
 			if tc.want == "" {
-				wantIDs = map[string]bool{deliverylog.ID("subB", "evt-004"): true}
+				wantIDs = map[string]bool{deliverylog.ID("subB", "acquirers/100", "evt-004"): true}
 			}
 			if len(got) != len(wantIDs) {
 				t.Errorf("listed %d deliveries, want %d", len(got), len(wantIDs))

@@ -65,7 +65,7 @@ func (l *Log) Get(ctx context.Context, id string) (Delivery, error) {
 }
 
 // RecordAttempt appends attempt a to the delivery identified by d
-// (d.ID, or d.SubscriptionID + d.EventID) and sets its state and next
+// (d.ID, or d.SubscriptionID + d.Scope + d.EventID) and sets its state and next
 // attempt time, creating the record from d's identity fields on first use.
 // The stored attempt number is the record's own count (redeliveries
 // included); a.Number only hints: 0 or 1 means "probably a new record", so
@@ -75,7 +75,7 @@ func (l *Log) RecordAttempt(ctx context.Context, d Delivery, a Attempt, state St
 		return Delivery{}, fmt.Errorf("record attempt: invalid state %q", state)
 	}
 	if d.ID == "" {
-		d.ID = ID(d.SubscriptionID, d.EventID)
+		d.ID = ID(d.SubscriptionID, d.Scope, d.EventID)
 	}
 	key, err := keyOf(d.ID)
 	if err != nil {

@@ -46,7 +46,7 @@ func TestRecordAttemptCreatesThenAppends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.ID != deliverylog.ID("sub1", "evt-1") || d.State != deliverylog.Pending || !d.NextAttemptAt.Equal(next) {
+	if d.ID != deliverylog.ID("sub1", "acquirers/100", "evt-1") || d.State != deliverylog.Pending || !d.NextAttemptAt.Equal(next) {
 		t.Fatalf("after first attempt: %+v", d)
 	}
 	if got := len(d.Attempts[0].Excerpt); got != deliverylog.MaxExcerpt {
@@ -91,7 +91,7 @@ func TestGetAndSetState(t *testing.T) {
 		id   string
 		want error
 	}{
-		{"unknown", deliverylog.ID("nosub", "noevent"), deliverylog.ErrNotFound},
+		{"unknown", deliverylog.ID("nosub", "acquirers/100", "noevent"), deliverylog.ErrNotFound},
 		{"malformed", "not-an-id", deliverylog.ErrBadID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestConcurrentRecordAttemptLosesNothing(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	d, err := l.Get(ctx, deliverylog.ID("sub1", "shared"))
+	d, err := l.Get(ctx, deliverylog.ID("sub1", "acquirers/100", "shared"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestAttemptsCapped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d, err := l.Get(ctx, deliverylog.ID("sub1", "many"))
+	d, err := l.Get(ctx, deliverylog.ID("sub1", "acquirers/100", "many"))
 	if err != nil {
 		t.Fatal(err)
 	}

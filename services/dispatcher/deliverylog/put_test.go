@@ -16,7 +16,9 @@ func TestRecordAttemptStoresTheRecord(t *testing.T) {
 	ctx := context.Background()
 	l := openLog(t, defaultConfig())
 	a := deliverylog.Attempt{Number: 1, StartedAt: time.Now(), Status: 200, Excerpt: `{"ok":true}`, Trigger: deliverylog.TriggerScheduled}
-	key := func(d deliverylog.Delivery) string { return d.SubscriptionID + "." + deliverylog.EventKey(d.EventID) }
+	key := func(d deliverylog.Delivery) string {
+		return d.SubscriptionID + "." + deliverylog.EventKey(d.Scope, d.EventID)
+	}
 
 	for _, tc := range []struct {
 		name     string

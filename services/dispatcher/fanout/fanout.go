@@ -1,7 +1,7 @@
 // Package fanout turns each accepted event into one delivery task per
 // matching subscription. It consumes EVENTS with the durable consumer
-// "fanout"; for each event it drops a repeat of an event_id seen in an
-// earlier message (Redis dedup, beyond the broker's window), asks the match
+// "fanout"; for each event it drops a repeat of an event (scope, event_id)
+// seen in an earlier message (Redis dedup, beyond the broker's window), asks the match
 // index which subscriptions want it — paused and suspended ones too: their
 // workers park the tasks until Resume — enqueues their tasks and waits
 // until all are durable, and only then acks the event. Re-running a
@@ -38,9 +38,10 @@ type Matcher interface {
 	MatchAny(m bus.Meta, fn func(*subscription.Record) bool)
 }
 
-// Deduper claims an event_id for one EVENTS message (dedup.Filter).
+// Deduper claims an event, (scope, event_id), for one EVENTS message
+// (dedup.Filter).
 type Deduper interface {
-	First(ctx context.Context, eventID string, seq uint64) (bool, error)
+	First(ctx context.Context, scope, eventID string, seq uint64) (bool, error)
 }
 
 // Enqueuer stores tasks durably (task.Queue).
@@ -146,12 +147,12 @@ func (f *Fanout) Handle(ctx context.Context, msg jetstream.Msg) {
 // fanOut enqueues the tasks of one event and returns how many; -1 means
 // the event was a repeat and was skipped.
 func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, seq uint64, rerun bool) (int, error) {
-	first, err := f.dedup.First(ctx, meta.ID, seq)
+	first, err := f.dedup.First(ctx, meta.Scope, meta.ID, seq)
 	if err != nil {
 		return 0, err
 	}
 	if !first {
-		f.log.Info("skipping repeated event_id", "event_id", meta.ID, "sequence", seq)
+		f.log.Info("skipping repeated event", "event_id", meta.ID, "scope", meta.Scope, "sequence", seq)
 		return -1, nil
 	}
 	ts := make([]task.Task, 0, f.width.Load())
@@ -159,7 +160,7 @@ func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, s
 	// The index applies match.PatternWants: no operational event to a bare "*".
 	f.match.MatchAny(meta, func(rec *subscription.Record) bool {
 		ts = append(ts, task.Task{
-			DeliveryID:     deliverylog.ID(rec.ID, meta.ID),
+			DeliveryID:     deliverylog.ID(rec.ID, meta.Scope, meta.ID),
 			SubscriptionID: rec.ID,
 			EventID:        meta.ID,
 			EventSeq:       seq,

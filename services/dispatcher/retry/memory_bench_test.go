@@ -33,7 +33,7 @@ func BenchmarkBacklogMemory(b *testing.B) {
 	for i := range b.N {
 		sub := fmt.Sprintf("sub_01KAZ3J5R1Y9T2W8M4N6P0Q%03d", i%10)
 		ev := fmt.Sprintf("3f2b6c1e-8d4a-4e7b-9c2f-%012d", i)
-		t := task.Task{DeliveryID: deliverylog.ID(sub, ev), SubscriptionID: sub, EventID: ev,
+		t := task.Task{DeliveryID: deliverylog.ID(sub, "acquirers/100/merchants/2000", ev), SubscriptionID: sub, EventID: ev,
 			EventSeq: uint64(i + 1), Step: 1, Trigger: task.Scheduled, TP: tp}
 		if err := s.Schedule(ctx, t, due.Add(time.Duration(i)*time.Millisecond)); err != nil {
 			b.Fatal(err)

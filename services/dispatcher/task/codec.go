@@ -3,7 +3,6 @@ package task
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,32 +11,30 @@ import (
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 )
 
-// The wire form is binary: a version byte, then the fields, each string as
-// a uvarint length and its bytes, each number as a varint. It is a fraction
-// of the JSON form's size and costs no reflection; encoding/json was the
-// dispatcher's largest CPU cost per task. Every retry waiting in Redis is
-// one such form, so its size is the retry backlog's memory.
-//
-// Version 2 (written since) leaves out what the other fields determine:
-// the delivery id when it is the usual deliverylog.ID(subscription, event),
-// the trigger as one byte, a W3C traceparent as its 25 bytes rather than 55
-// characters. Tasks written as version 1 or as JSON by earlier versions
-// (they may wait in Redis for days) still decode.
-const (
-	wireV1 = 0x01
-	wireV2 = 0x02
-)
+// The wire form is binary: a version byte, a flags byte, then the fields,
+// each string as a uvarint length and its bytes, each number as a varint.
+// It costs no reflection (encoding/json was the dispatcher's largest CPU
+// cost per task), and every retry waiting in Redis is one such form, so its
+// size is the retry backlog's memory. It leaves out or packs what it can:
+// the usual delivery id, deliverylog.ID(subscription, scope, event), is
+// the subscription id and the 12 bytes of the event key its hex spells
+// (the event's scope is not carried: the key already holds it); the trigger
+// is one byte; a W3C traceparent is its 25 bytes rather than 55 characters.
+// There is one form: the repository has had no release, so no task in any
+// Redis was written in another.
+const wireVersion = 0x03
 
-// Flags of the version 2 form.
+// Flags of the wire form.
 const (
 	flagRerun     = 1 << iota
-	flagOwnID     // the delivery id is spelled out: it is not deliverylog.ID(sub, event)
+	flagOwnID     // the delivery id is spelled out: it is not <subscription id>_<event key>
 	flagBinaryTP  // TP is 25 bytes: trace id, span id, flags of a version 00 traceparent
 	flagsKnown    = flagRerun | flagOwnID | flagBinaryTP
 	binaryTPBytes = 16 + 8 + 1
+	eventKeyBytes = deliverylog.EventKeyLen / 2
 )
 
-// triggers are the version 2 trigger codes (their index).
+// triggers are the trigger codes (their index).
 var triggers = [...]Trigger{Scheduled, Redeliver, Replay}
 
 // Encode is the task's wire form.
@@ -50,18 +47,21 @@ func (t Task) Encode() ([]byte, error) {
 	if t.Rerun {
 		flags |= flagRerun
 	}
-	if t.DeliveryID != deliverylog.ID(t.SubscriptionID, t.EventID) {
+	key, usual := packEventKey(t.DeliveryID, t.SubscriptionID)
+	if !usual {
 		flags |= flagOwnID
 	}
 	tp, binTP := packTraceparent(t.TP)
 	if binTP {
 		flags |= flagBinaryTP
 	}
-	b := make([]byte, 0, 32+len(t.SubscriptionID)+len(t.EventID)+len(t.Run)+len(t.TP))
-	b = append(b, wireV2, flags)
+	b := make([]byte, 0, 48+len(t.SubscriptionID)+len(t.EventID)+len(t.Run)+len(t.TP))
+	b = append(b, wireVersion, flags)
 	b = appendString(b, t.SubscriptionID)
 	b = appendString(b, t.EventID)
-	if flags&flagOwnID != 0 {
+	if usual {
+		b = append(b, key[:]...)
+	} else {
 		b = appendString(b, t.DeliveryID)
 	}
 	b = append(b, byte(code))
@@ -74,6 +74,22 @@ func (t Task) Encode() ([]byte, error) {
 	b = binary.AppendUvarint(b, t.EventSeq)
 	b = binary.AppendVarint(b, int64(t.Step))
 	return binary.AppendVarint(b, t.Parked), nil
+}
+
+// packEventKey is the event key of id as bytes, if id is the usual form
+// of a delivery id of subscription sub: sub + "_" + 24 lowercase hex.
+func packEventKey(id, sub string) (out [eventKeyBytes]byte, ok bool) {
+	if len(id) != len(sub)+1+deliverylog.EventKeyLen || id[:len(sub)] != sub || id[len(sub)] != '_' {
+		return out, false
+	}
+	hx := id[len(sub)+1:]
+	if strings.ToLower(hx) != hx {
+		return out, false
+	}
+	if _, err := hex.Decode(out[:], []byte(hx)); err != nil {
+		return out, false
+	}
+	return out, true
 }
 
 func appendString(b []byte, s string) []byte {
@@ -112,29 +128,14 @@ func unpackTraceparent(b []byte) string {
 	return string(out)
 }
 
-// Decode parses a task's wire form (or the JSON form of earlier versions)
-// and checks the fields a worker needs.
+// Decode parses a task's wire form and checks the fields a worker needs.
 func Decode(b []byte) (Task, error) {
-	var t Task
-	var err error
-	switch {
-	case len(b) > 0 && b[0] == '{':
-		err = json.Unmarshal(b, &t)
-	case len(b) > 0 && b[0] == wireV1:
-		t, err = decodeV1(b)
-	default:
-		t, err = decodeV2(b)
-	}
+	t, err := decode(b)
 	if err != nil {
 		return Task{}, fmt.Errorf("decode task: %w", err)
 	}
 	if t.DeliveryID == "" || t.SubscriptionID == "" || t.EventID == "" || t.EventSeq == 0 {
 		return Task{}, fmt.Errorf("decode task: missing delivery, subscription, event id or sequence in %q", b)
-	}
-	switch t.Trigger {
-	case Scheduled, Redeliver, Replay:
-	default:
-		return Task{}, fmt.Errorf("decode task %s: unknown trigger %q", t.DeliveryID, t.Trigger)
 	}
 	return t, nil
 }
@@ -189,8 +190,8 @@ func (r *reader) varint() int64 {
 	return v
 }
 
-func decodeV2(b []byte) (Task, error) {
-	if len(b) < 2 || b[0] != wireV2 || b[1]&^flagsKnown != 0 {
+func decode(b []byte) (Task, error) {
+	if len(b) < 2 || b[0] != wireVersion || b[1]&^flagsKnown != 0 {
 		return Task{}, errMalformed
 	}
 	flags := b[1]
@@ -198,6 +199,11 @@ func decodeV2(b []byte) (Task, error) {
 	t := Task{SubscriptionID: r.string(), EventID: r.string(), Rerun: flags&flagRerun != 0}
 	if flags&flagOwnID != 0 {
 		t.DeliveryID = r.string()
+	} else if key := r.bytes(eventKeyBytes); key != nil {
+		id := make([]byte, 0, len(t.SubscriptionID)+1+deliverylog.EventKeyLen)
+		id = append(id, t.SubscriptionID...)
+		id = append(id, '_')
+		t.DeliveryID = string(hex.AppendEncode(id, key))
 	}
 	if code := r.bytes(1); code != nil {
 		if int(code[0]) >= len(triggers) {
@@ -220,25 +226,5 @@ func decodeV2(b []byte) (Task, error) {
 		return Task{}, errMalformed
 	}
 	t.Step = int(step)
-	if flags&flagOwnID == 0 {
-		t.DeliveryID = deliverylog.ID(t.SubscriptionID, t.EventID)
-	}
-	return t, nil
-}
-
-func decodeV1(b []byte) (Task, error) {
-	if len(b) == 0 || b[0] != wireV1 {
-		return Task{}, errMalformed
-	}
-	r := reader{b: b[1:]}
-	t := Task{DeliveryID: r.string(), SubscriptionID: r.string(), EventID: r.string(),
-		Trigger: Trigger(r.string()), Run: r.string(), TP: r.string(), EventSeq: r.uvarint()}
-	step := r.varint()
-	t.Parked = r.varint()
-	flags := r.bytes(1)
-	if r.bad || len(r.b) != 0 || step < 0 || step > 1<<20 || flags[0] > 1 {
-		return Task{}, errMalformed
-	}
-	t.Step, t.Rerun = int(step), flags[0] == 1
 	return t, nil
 }

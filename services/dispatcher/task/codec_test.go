@@ -1,30 +1,15 @@
 package task
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"testing"
 
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 )
 
-const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-// legacyV1 is the version 1 form as earlier versions wrote it.
-func legacyV1(t Task) []byte {
-	b := []byte{wireV1}
-	for _, s := range [...]string{t.DeliveryID, t.SubscriptionID, t.EventID, string(t.Trigger), t.Run, t.TP} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	b = binary.AppendUvarint(b, t.EventSeq)
-	b = binary.AppendVarint(b, int64(t.Step))
-	b = binary.AppendVarint(b, t.Parked)
-	if t.Rerun {
-		return append(b, 1)
-	}
-	return append(b, 0)
-}
+const (
+	tp    = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	scope = "acquirers/100/merchants/2000"
+)
 
 func TestWireFormRoundTrip(t *testing.T) {
 	tests := []struct {
@@ -36,12 +21,14 @@ func TestWireFormRoundTrip(t *testing.T) {
 			Trigger: Replay, Run: "r-1", Parked: 1_700_000_000_123, Rerun: true,
 			TP: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}},
 		{"redeliver", Task{DeliveryID: "s_k", SubscriptionID: "s", EventID: "e", EventSeq: 3, Trigger: Redeliver, Run: "op"}},
-		{"usual delivery id and trace", Task{DeliveryID: deliverylog.ID("sub_01KAZ3J5R1Y9T2W8M4N6P0Q7XC", "evt-42"),
+		{"usual delivery id and trace", Task{DeliveryID: deliverylog.ID("sub_01KAZ3J5R1Y9T2W8M4N6P0Q7XC", scope, "evt-42"),
 			SubscriptionID: "sub_01KAZ3J5R1Y9T2W8M4N6P0Q7XC", EventID: "evt-42", EventSeq: 99, Step: 2, Trigger: Scheduled, TP: tp}},
-		{"traceparent kept as text", Task{DeliveryID: deliverylog.ID("s", "e"), SubscriptionID: "s", EventID: "e", EventSeq: 1,
+		{"traceparent kept as text", Task{DeliveryID: deliverylog.ID("s", scope, "e"), SubscriptionID: "s", EventID: "e", EventSeq: 1,
 			Trigger: Scheduled, TP: "00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01"}},
-		{"future traceparent version", Task{DeliveryID: deliverylog.ID("s", "e"), SubscriptionID: "s", EventID: "e", EventSeq: 1,
+		{"future traceparent version", Task{DeliveryID: deliverylog.ID("s", scope, "e"), SubscriptionID: "s", EventID: "e", EventSeq: 1,
 			Trigger: Scheduled, TP: "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra"}},
+		{"upper-case event key is spelled out", Task{DeliveryID: "s_0123456789ABCDEF01234567", SubscriptionID: "s", EventID: "e",
+			EventSeq: 1, Trigger: Scheduled}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,14 +40,6 @@ func TestWireFormRoundTrip(t *testing.T) {
 			if err != nil || got != tt.t {
 				t.Fatalf("Decode(Encode) = %+v, %v; want %+v", got, err, tt.t)
 			}
-			// The JSON form earlier versions wrote (it may wait in Redis) still reads the same.
-			j, err := json.Marshal(tt.t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, err := Decode(j); err != nil || got != tt.t {
-				t.Fatalf("Decode(JSON) = %+v, %v; want %+v", got, err, tt.t)
-			}
 			// Every truncation is an error, never a panic or a wrong task.
 			for n := range len(b) {
 				if _, err := Decode(b[:n]); err == nil {
@@ -70,11 +49,30 @@ func TestWireFormRoundTrip(t *testing.T) {
 			if _, err := Decode(append(b, 0)); err == nil {
 				t.Fatal("Decode accepted a trailing byte")
 			}
-			// The version 1 form earlier versions wrote still reads the same.
-			if got, err := Decode(legacyV1(tt.t)); err != nil || got != tt.t {
-				t.Fatalf("Decode(v1) = %+v, %v; want %+v", got, err, tt.t)
-			}
 		})
+	}
+}
+
+// TestWireFormKeepsTheScope: two tenants' tasks for the same event_id and
+// subscription id decode to their own delivery ids, though the scope itself
+// is not carried.
+func TestWireFormKeepsTheScope(t *testing.T) {
+	var ids []string
+	for _, sc := range []string{"acquirers/10", "acquirers/100"} {
+		tk := Task{DeliveryID: deliverylog.ID("sub1", sc, "order-0fdd5b"), SubscriptionID: "sub1", EventID: "order-0fdd5b",
+			EventSeq: 4, Trigger: Scheduled}
+		b, err := tk.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(b)
+		if err != nil || got.DeliveryID != tk.DeliveryID {
+			t.Fatalf("Decode = %+v, %v; want delivery id %s", got, err, tk.DeliveryID)
+		}
+		ids = append(ids, got.DeliveryID)
+	}
+	if ids[0] == ids[1] {
+		t.Fatalf("both scopes decode to delivery id %s", ids[0])
 	}
 }
 
@@ -89,10 +87,20 @@ func TestWireFormIsChecked(t *testing.T) {
 			t.Errorf("%s: Decode accepted %+v", name, tk)
 		}
 	}
+	for name, b := range map[string][]byte{
+		"empty":        nil,
+		"JSON":         []byte(`{"d":"s_k","s":"s","e":"e","q":1,"t":"scheduled"}`),
+		"version 1":    {0x01, 3, 's', '_', 'k', 1, 's', 1, 'e', 9, 's', 'c', 'h', 'e', 'd', 'u', 'l', 'e', 'd', 0, 0, 1, 0, 0, 0},
+		"version only": {wireVersion},
+	} {
+		if _, err := Decode(b); err == nil {
+			t.Errorf("%s: Decode accepted %q", name, b)
+		}
+	}
 }
 
-func TestWireFormV2RejectsUnknownCodes(t *testing.T) {
-	b, err := Task{DeliveryID: deliverylog.ID("s", "e"), SubscriptionID: "s", EventID: "e", EventSeq: 1, Trigger: Replay}.Encode()
+func TestWireFormRejectsUnknownCodes(t *testing.T) {
+	b, err := Task{DeliveryID: "s_k", SubscriptionID: "s", EventID: "e", EventSeq: 1, Trigger: Replay}.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +110,7 @@ func TestWireFormV2RejectsUnknownCodes(t *testing.T) {
 		t.Error("Decode accepted an unknown flag")
 	}
 	trig := append([]byte(nil), b...)
-	trig[2+2+2] = byte(len(triggers)) // version, flags, "s", "e", then the trigger code
+	trig[2+2+2+4] = byte(len(triggers)) // version, flags, "s", "e", "s_k", then the trigger code
 	if _, err := Decode(trig); err == nil {
 		t.Error("Decode accepted an unknown trigger code")
 	}
@@ -111,39 +119,31 @@ func TestWireFormV2RejectsUnknownCodes(t *testing.T) {
 	}
 }
 
-// A retry waiting in Redis is one wire form: the usual task takes little
-// more than half its version 1 size.
-func TestWireFormV2Size(t *testing.T) {
+// A retry waiting in Redis is one wire form: the usual task carries its
+// event key as 12 bytes, not the 29-character delivery id.
+func TestWireFormSize(t *testing.T) {
 	sub := "sub_01KAZ3J5R1Y9T2W8M4N6P0Q7XC"
-	tk := Task{DeliveryID: deliverylog.ID(sub, "3f2b6c1e-8d4a-4e7b-9c2f-5a1d0e9b7c44"), SubscriptionID: sub,
-		EventID: "3f2b6c1e-8d4a-4e7b-9c2f-5a1d0e9b7c44", EventSeq: 1_234_567, Step: 1, Trigger: Scheduled, TP: tp}
+	ev := "3f2b6c1e-8d4a-4e7b-9c2f-5a1d0e9b7c44"
+	tk := Task{DeliveryID: deliverylog.ID(sub, scope, ev), SubscriptionID: sub,
+		EventID: ev, EventSeq: 1_234_567, Step: 1, Trigger: Scheduled, TP: tp}
 	b, err := tk.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1 := legacyV1(tk)
-	t.Logf("version 2: %d bytes, version 1: %d bytes", len(b), len(v1))
-	if 100*len(b) > 55*len(v1) {
-		t.Fatalf("version 2 form is %d bytes (version 1: %d)", len(b), len(v1))
+	// version, flags, sub, event, key, trigger, run, traceparent, seq, step, parked
+	want := 2 + 1 + len(sub) + 1 + len(ev) + 12 + 1 + 1 + 25 + 3 + 1 + 1
+	if len(b) != want {
+		t.Fatalf("wire form is %d bytes, want %d", len(b), want)
 	}
 }
 
 func BenchmarkCodec(b *testing.B) {
 	sub := "sub_01KAZ3J5R1Y9T2W8M4N6P0Q7XC"
-	tk := Task{DeliveryID: deliverylog.ID(sub, "evt-000123"), SubscriptionID: sub, EventID: "evt-000123", EventSeq: 123456, Trigger: Scheduled, TP: tp}
+	tk := Task{DeliveryID: deliverylog.ID(sub, scope, "evt-000123"), SubscriptionID: sub, EventID: "evt-000123", EventSeq: 123456, Trigger: Scheduled, TP: tp}
 	enc, _ := tk.Encode()
-	js, _ := json.Marshal(tk)
-	b.Run("binary", func(b *testing.B) {
-		for b.Loop() {
-			e, _ := tk.Encode()
-			_, _ = Decode(e)
-		}
-	})
-	b.Run("json", func(b *testing.B) {
-		for b.Loop() {
-			e, _ := json.Marshal(tk)
-			_, _ = Decode(e)
-		}
-	})
-	b.Logf("binary %d bytes, JSON %d bytes", len(enc), len(js))
+	for b.Loop() {
+		e, _ := tk.Encode()
+		_, _ = Decode(e)
+	}
+	b.Logf("%d bytes", len(enc))
 }

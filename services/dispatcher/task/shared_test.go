@@ -17,7 +17,7 @@ import (
 
 func fanoutTask(sub string, ev int) Task {
 	id := fmt.Sprintf("evt-%d", ev)
-	return Task{DeliveryID: deliverylog.ID(sub, id), SubscriptionID: sub, EventID: id, EventSeq: uint64(ev),
+	return Task{DeliveryID: deliverylog.ID(sub, "acquirers/1", id), SubscriptionID: sub, EventID: id, EventSeq: uint64(ev),
 		Trigger: Scheduled, TP: tp}
 }
 

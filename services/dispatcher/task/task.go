@@ -19,35 +19,36 @@ const (
 )
 
 // Task is one delivery attempt to make. Its wire form (Encode) is compact
-// because a million of them may wait in the retry schedule; the JSON names
-// are those of the form earlier versions wrote, which Decode still reads.
+// because a million of them may wait in the retry schedule.
 type Task struct {
-	// DeliveryID is deliverylog.ID(SubscriptionID, EventID); it is also the
-	// webhook-id header, identical on every attempt and redelivery.
-	DeliveryID     string  `json:"d"`
-	SubscriptionID string  `json:"s"`
-	EventID        string  `json:"e"`
-	EventSeq       uint64  `json:"q"` // sequence of the event in EVENTS
-	Step           int     `json:"n"` // 0 = first attempt; k = k-th retry
-	Trigger        Trigger `json:"t"`
-	Run            string  `json:"r,omitempty"` // unique per Redeliver/Replay request
+	// DeliveryID is deliverylog.ID(SubscriptionID, scope, EventID), the
+	// scope being the event's (an event is (scope, event_id): two tenants'
+	// events of one event_id are two deliveries); it is also the webhook-id
+	// header, identical on every attempt and redelivery.
+	DeliveryID     string
+	SubscriptionID string
+	EventID        string
+	EventSeq       uint64 // sequence of the event in EVENTS
+	Step           int    // 0 = first attempt; k = k-th retry
+	Trigger        Trigger
+	Run            string // unique per Redeliver/Replay request
 	// Parked is when (unix ms) the task was last set aside: parked for a
 	// paused or suspended subscription, held at its in-flight cap, or
 	// waiting for its rate limit. It makes the released task's MsgID new, so
 	// the queue's duplicate window does not swallow it (see SetAside).
-	Parked int64 `json:"p,omitempty"`
+	Parked int64
 	// Rerun marks a first attempt that may have been made already: its
 	// fan-out ran again (the EVENTS message was redelivered, or is older
 	// than the queue's duplicate window), so the queue may not have
 	// recognised it as a duplicate. The worker looks the delivery up in the
 	// log before sending it (worker: attempted).
-	Rerun bool `json:"x,omitempty"`
+	Rerun bool
 	// TP is the W3C traceparent the task's attempts are children of (the
 	// fan-out's span, or the Redeliver/Replay call's), so that every
 	// attempt of a delivery, retries included, joins the event's trace. It
 	// is kept in Redis; on the queue it travels as the message's
 	// traceparent header instead (Queue, DecodeMsg).
-	TP string `json:"tp,omitempty"`
+	TP string
 }
 
 // SetAside stamps t as set aside at nowMs (unix ms). The stamp only grows,

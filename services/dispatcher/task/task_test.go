@@ -32,27 +32,6 @@ func TestMsgIDDistinguishesStepTriggerRun(t *testing.T) {
 	}
 }
 
-func TestDecode(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		wantErr bool
-	}{
-		{"ok", `{"d":"s_k","s":"s","e":"e","q":3,"n":1,"t":"scheduled"}`, false},
-		{"not json", `{`, true},
-		{"no sequence", `{"d":"s_k","s":"s","e":"e","t":"scheduled"}`, true},
-		{"bad trigger", `{"d":"s_k","s":"s","e":"e","q":3,"t":"x"}`, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Decode([]byte(tt.in))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("Decode err = %v, wantErr %v", err, tt.wantErr)
-			}
-		})
-	}
-}
-
 func TestEnqueueIsIdempotent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
