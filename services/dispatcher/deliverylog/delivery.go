@@ -11,15 +11,16 @@ type State string
 
 const (
 	Pending   State = "PENDING"   // waiting for its first attempt or a retry
+	Held      State = "HELD"      // its task is parked: the subscription is paused or suspended (HoldReason)
 	Delivered State = "DELIVERED" // a 2xx answer was received
 	Failed    State = "FAILED"    // every attempt of the schedule failed
 	Discarded State = "DISCARDED" // given up early (subscription gone, 410 …)
 )
 
-// Valid reports whether s is one of the four states.
+// Valid reports whether s is one of the five states.
 func (s State) Valid() bool {
 	switch s {
-	case Pending, Delivered, Failed, Discarded:
+	case Pending, Held, Delivered, Failed, Discarded:
 		return true
 	}
 	return false
@@ -49,13 +50,15 @@ type Delivery struct {
 	// SubscriptionScope is the subscription's scope when the delivery was
 	// written (nil in records written before it existed). It decides who
 	// sees the delivery once the subscription is deleted.
-	SubscriptionScope *string   `json:"subscription_scope,omitempty"`
-	EventSeq          uint64    `json:"event_seq"`
-	State             State     `json:"state"`
-	Attempts          []Attempt `json:"attempts,omitempty"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
-	NextAttemptAt     time.Time `json:"next_attempt_at,omitzero"`
+	SubscriptionScope *string `json:"subscription_scope,omitempty"`
+	EventSeq          uint64  `json:"event_seq"`
+	State             State   `json:"state"`
+	// HoldReason says why a HELD delivery waits; empty in other states.
+	HoldReason    HoldReason `json:"hold_reason,omitempty"`
+	Attempts      []Attempt  `json:"attempts,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	NextAttemptAt time.Time  `json:"next_attempt_at,omitzero"`
 }
 
 // Attempt is one HTTP request of a delivery.
@@ -71,15 +74,19 @@ type Attempt struct {
 }
 
 // trimmed bounds the free-text fields and makes them valid UTF-8 (protobuf
-// strings must be), cutting on a rune boundary.
+// strings must be), cutting on a rune boundary; the start time is kept to
+// the microsecond, as PostgreSQL keeps it.
 func (a Attempt) trimmed() Attempt {
+	a.StartedAt = stamp(a.StartedAt)
 	a.Excerpt = clip(a.Excerpt, MaxExcerpt)
 	a.Error = clip(a.Error, MaxError)
+	a.URL = strings.ReplaceAll(a.URL, "\x00", "")
 	return a
 }
 
 func clip(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD") // PostgreSQL text holds no NUL
 	if len(s) <= n {
 		return s
 	}

@@ -33,6 +33,10 @@ func appendRecord(b []byte, d Delivery) ([]byte, error) {
 	b = strconv.AppendUint(b, d.EventSeq, 10)
 	b = append(b, `,"state":`...)
 	b = appendString(b, string(d.State))
+	if d.HoldReason != "" {
+		b = append(b, `,"hold_reason":`...)
+		b = appendString(b, string(d.HoldReason))
+	}
 	if len(d.Attempts) > 0 {
 		b = append(b, `,"attempts":[`...)
 		for i, a := range d.Attempts {

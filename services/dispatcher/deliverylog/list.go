@@ -34,6 +34,12 @@ type Filter struct {
 	SubscriptionID string
 	EventID        string
 	State          State
+	Status         StatusClass // of the last attempt
+	// Scope: only deliveries of subscriptions at or under it (the
+	// caller's scope subtree); "" is the root, everything.
+	Scope string
+	// Since, Until: only deliveries created in [Since, Until).
+	Since, Until time.Time
 }
 
 // subject is the KV stream subject the filter covers.
@@ -57,12 +63,14 @@ func (l *Log) List(ctx context.Context, f Filter, pageSize int, pageToken string
 		pageSize = DefaultPageSize
 	}
 	pageSize = min(pageSize, MaxPageSize)
+	if err := f.check(); err != nil {
+		return nil, "", err
+	}
 	subject, err := f.subject()
 	if err != nil {
 		return nil, "", err
 	}
-	bound := subject + " " + f.EventID // a token serves the filter it was made for (event_ids hold no space)
-	after, err := decodeToken(pageToken, bound, f.State)
+	after, err := decodeToken(pageToken, f)
 	if err != nil {
 		return nil, "", err
 	}
@@ -93,5 +101,5 @@ func (l *Log) List(ctx context.Context, f Filter, pageSize int, pageToken string
 	if s.pending == 0 {
 		return s.out, "", nil
 	}
-	return s.out, encodeToken(s.last, bound, f.State), nil
+	return s.out, encodeToken(s.last, f), nil
 }

@@ -81,13 +81,13 @@ func (l *Log) RecordAttempt(ctx context.Context, d Delivery, a Attempt, state St
 	if err != nil {
 		return Delivery{}, fmt.Errorf("record attempt: %w", err)
 	}
-	a = a.trimmed()
+	a, next = a.trimmed(), stamp(next)
 	apply := func(cur *Delivery) error {
 		if cur.SubscriptionScope == nil { // a record written before the field existed
 			cur.SubscriptionScope = d.SubscriptionScope
 		}
 		cur.appendAttempt(a)
-		cur.State, cur.NextAttemptAt = state, next
+		cur.State, cur.NextAttemptAt, cur.HoldReason = state, next, ""
 		return nil
 	}
 	if a.Number <= 1 {
@@ -106,6 +106,9 @@ func (l *Log) SetState(ctx context.Context, id string, state State, next time.Ti
 	}
 	return l.Update(ctx, id, func(d *Delivery) error {
 		d.State, d.NextAttemptAt = state, next
+		if state != Held {
+			d.HoldReason = ""
+		}
 		return nil
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 var stateToProto = map[State]hookwirev1.DeliveryState{
 	Pending:   hookwirev1.DeliveryState_DELIVERY_STATE_PENDING,
+	Held:      hookwirev1.DeliveryState_DELIVERY_STATE_HELD,
 	Delivered: hookwirev1.DeliveryState_DELIVERY_STATE_DELIVERED,
 	Failed:    hookwirev1.DeliveryState_DELIVERY_STATE_FAILED,
 	Discarded: hookwirev1.DeliveryState_DELIVERY_STATE_DISCARDED,
@@ -20,6 +21,26 @@ var triggerToProto = map[string]hookwirev1.AttemptTrigger{
 	TriggerScheduled: hookwirev1.AttemptTrigger_ATTEMPT_TRIGGER_SCHEDULED,
 	TriggerRedeliver: hookwirev1.AttemptTrigger_ATTEMPT_TRIGGER_REDELIVER,
 	TriggerReplay:    hookwirev1.AttemptTrigger_ATTEMPT_TRIGGER_REPLAY,
+}
+
+var holdToProto = map[HoldReason]hookwirev1.HoldReason{
+	HoldPaused:    hookwirev1.HoldReason_HOLD_REASON_PAUSED,
+	HoldSuspended: hookwirev1.HoldReason_HOLD_REASON_SUSPENDED,
+}
+
+var classFromProto = map[hookwirev1.HttpStatusClass]StatusClass{
+	hookwirev1.HttpStatusClass_HTTP_STATUS_CLASS_2XX:  Status2xx,
+	hookwirev1.HttpStatusClass_HTTP_STATUS_CLASS_3XX:  Status3xx,
+	hookwirev1.HttpStatusClass_HTTP_STATUS_CLASS_4XX:  Status4xx,
+	hookwirev1.HttpStatusClass_HTTP_STATUS_CLASS_5XX:  Status5xx,
+	hookwirev1.HttpStatusClass_HTTP_STATUS_CLASS_NONE: StatusNone,
+}
+
+// StatusClassFromProto maps the API enum; ok is false for UNSPECIFIED and
+// unknown values.
+func StatusClassFromProto(p hookwirev1.HttpStatusClass) (StatusClass, bool) {
+	c, ok := classFromProto[p]
+	return c, ok
 }
 
 // Proto is the state's API form (UNSPECIFIED for an unknown state).
@@ -49,6 +70,7 @@ func (d Delivery) Proto() *hookwirev1.Delivery {
 		UpdateTime:      timestamp(d.UpdatedAt),
 		NextAttemptTime: timestamp(d.NextAttemptAt),
 		EventSequence:   d.EventSeq,
+		HoldReason:      holdToProto[d.HoldReason],
 		Attempts:        make([]*hookwirev1.Attempt, len(d.Attempts)),
 	}
 	for i, a := range d.Attempts {

@@ -28,7 +28,7 @@ func (s *scan) done() bool {
 func (s *scan) run(ctx context.Context, cons jetstream.Consumer) error {
 	for !s.done() {
 		batch := int(min(s.pending, uint64(s.budget), 256))
-		if s.f.State == "" && s.f.EventID == "" {
+		if s.f == (Filter{SubscriptionID: s.f.SubscriptionID}) {
 			batch = min(batch, s.pageSize-len(s.out)) // every record read is kept
 		}
 		n, err := s.fetch(ctx, cons, batch)
@@ -82,7 +82,7 @@ func (s *scan) take(m jetstream.Msg) error {
 	if err != nil {
 		return fmt.Errorf("list deliveries: %s: %w", m.Subject(), err)
 	}
-	if (s.f.State == "" || d.State == s.f.State) && (s.f.EventID == "" || d.EventID == s.f.EventID) {
+	if s.f.Matches(d) {
 		s.out = append(s.out, d)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package deliverylog
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -12,19 +11,14 @@ import (
 // that a token cannot be replayed against another query.
 const tokenLen = 16
 
-func filterHash(subject string, st State) []byte {
-	sum := sha256.Sum256([]byte(subject + "|" + string(st)))
-	return sum[:8]
-}
-
-func encodeToken(seq uint64, subject string, st State) string {
+func encodeToken(seq uint64, f Filter) string {
 	b := binary.BigEndian.AppendUint64(make([]byte, 0, tokenLen), seq)
-	b = append(b, filterHash(subject, st)...)
+	b = append(b, f.fingerprint()...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // decodeToken returns the sequence to continue after; 0 for no token.
-func decodeToken(tok, subject string, st State) (uint64, error) {
+func decodeToken(tok string, f Filter) (uint64, error) {
 	if tok == "" {
 		return 0, nil
 	}
@@ -32,7 +26,7 @@ func decodeToken(tok, subject string, st State) (uint64, error) {
 	if err != nil || len(b) != tokenLen {
 		return 0, fmt.Errorf("%w: malformed", ErrBadPageToken)
 	}
-	if string(b[8:]) != string(filterHash(subject, st)) {
+	if string(b[8:]) != string(f.fingerprint()) {
 		return 0, fmt.Errorf("%w: issued for another filter", ErrBadPageToken)
 	}
 	seq := binary.BigEndian.Uint64(b[:8])
