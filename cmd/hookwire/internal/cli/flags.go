@@ -47,6 +47,9 @@ func parseRate(s string) (*hookwirev1.RateLimit, error) {
 // parseRetry reads "--retry 5m,15m,45m": the delay before each retry.
 func parseRetry(s string) (*hookwirev1.RetryPolicy, error) {
 	p := &hookwirev1.RetryPolicy{}
+	if strings.TrimSpace(s) == "none" {
+		return p, nil // no delays: one attempt, never retried
+	}
 	for part := range strings.SplitSeq(s, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(part))
 		if err != nil || d < 0 {

@@ -53,6 +53,7 @@ func TestParseRetry(t *testing.T) {
 		{in: "5m,15m,45m", want: []*durationpb.Duration{d(5 * time.Minute), d(15 * time.Minute), d(45 * time.Minute)}},
 		{in: "30s", want: []*durationpb.Duration{d(30 * time.Second)}},
 		{in: " 1s , 2s ", want: []*durationpb.Duration{d(time.Second), d(2 * time.Second)}},
+		{in: "none", want: nil}, // one attempt: an empty policy
 		{in: "", wantErr: true},
 		{in: "5m,,15m", wantErr: true},
 		{in: "5", wantErr: true},

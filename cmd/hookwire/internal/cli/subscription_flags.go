@@ -35,7 +35,7 @@ func (f *subFlags) register(c *cobra.Command, withScope bool) {
 	fs.StringVar(&f.basicUser, "basic-user", "", "HTTP Basic user sent to the endpoint")
 	fs.StringVar(&f.basicPass, "basic-password", "", "HTTP Basic password sent to the endpoint")
 	fs.StringArrayVar(&f.filters, "filter", nil, "attribute filter key=v1,v2 (repeatable)")
-	fs.StringVar(&f.retry, "retry", "", "retry delays, e.g. 5m,15m,45m")
+	fs.StringVar(&f.retry, "retry", "", "retry delays after each failure, e.g. 5m,15m,45m (4 attempts); none: one attempt, no retry (default: at once, 5m, 15m, 45m)")
 	fs.StringVar(&f.rate, "rate", "", "rate limit N/s|N/m|N/h[:burst], e.g. 10/s:20")
 	fs.StringArrayVar(&f.emails, "email", nil, "notification email told on suspension (repeatable)")
 	fs.StringVar(&f.supportEmail, "support-email", "", "support contact email")
