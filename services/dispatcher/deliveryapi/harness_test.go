@@ -102,11 +102,17 @@ func (e *env) subscribe(t *testing.T, id, scope string, types []string, filters 
 	}
 }
 
-// record stores a delivery with one attempt in state st.
+// record stores a delivery with one attempt in state st, as the worker
+// does: with its subscription's scope (none for a subscription that does
+// not exist).
 func (e *env) record(t *testing.T, subID, eventID, scope string, seq uint64, st deliverylog.State) deliverylog.Delivery {
 	t.Helper()
+	var subScope *string
+	if rec, _, err := e.subs.Get(context.Background(), subID); err == nil {
+		subScope = &rec.Scope
+	}
 	d, err := e.log.RecordAttempt(context.Background(),
-		deliverylog.Delivery{SubscriptionID: subID, EventID: eventID, EventType: saleType, Scope: scope, EventSeq: seq},
+		deliverylog.Delivery{SubscriptionID: subID, EventID: eventID, EventType: saleType, Scope: scope, SubscriptionScope: subScope, EventSeq: seq},
 		deliverylog.Attempt{Number: 1, StartedAt: time.Now(), Status: 500, Trigger: deliverylog.TriggerScheduled},
 		st, time.Time{})
 	if err != nil {

@@ -10,15 +10,17 @@ import (
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 )
 
-// ListDeliveries lists the deliveries of a subscription, of an event, of
-// both, or of every subscription the caller sees in one state, in the order
-// of their latest write. A page
-// may be short and still carry a next token: the log bounds the records read
-// per page, and deliveries of subscriptions outside the caller's scope are
-// left out of by-event and by-state listings.
+// ListDeliveries lists the deliveries matching every filter of the request
+// (subscription, event, state, status class, creation window) among those
+// of the subscriptions the caller's scope covers, in the store's order. A
+// page may be short and still carry a next token: the KV store bounds the
+// records read per page.
 func (s *Server) ListDeliveries(ctx context.Context, req *hookwirev1.ListDeliveriesRequest) (*hookwirev1.ListDeliveriesResponse, error) {
 	f, err := listFilter(req)
 	if err != nil {
+		return nil, err
+	}
+	if f.Scope, err = callerScope(ctx); err != nil {
 		return nil, err
 	}
 	v := s.visibility()
@@ -36,6 +38,9 @@ func (s *Server) ListDeliveries(ctx context.Context, req *hookwirev1.ListDeliver
 	ds, next, err := s.log.List(ctx, f, int(req.GetPageSize()), req.GetPageToken())
 	if errors.Is(err, deliverylog.ErrBadPageToken) {
 		return nil, badrequest.Field("page_token", "%s", err.Error())
+	}
+	if errors.Is(err, deliverylog.ErrBadFilter) {
+		return nil, badrequest.Field("filter", "%s", err.Error())
 	}
 	if err != nil {
 		return nil, s.grpcError("list deliveries", err)

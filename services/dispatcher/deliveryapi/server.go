@@ -2,7 +2,7 @@
 // (ListDeliveries, GetDelivery) and the ways to send again (Redeliver,
 // Replay), which enqueue delivery tasks for the dispatcher's workers.
 //
-// Authorization: List and Get need the read permission, Redeliver and Replay
+// Authorization: List, Get and Count need the read permission, Redeliver and Replay
 // manage. A token bound to scope S sees only deliveries of subscriptions at
 // or under S; anything else answers NotFound, exactly like a missing id, so a
 // token cannot probe what exists elsewhere. The deliveries of a deleted
@@ -38,7 +38,7 @@ type batchEnqueuer interface {
 
 // Deps are the server's collaborators.
 type Deps struct {
-	Log           *deliverylog.Log
+	Log           deliverylog.Store
 	Subscriptions *subscription.Store
 	Events        jetstream.Stream // EVENTS, read by Replay
 	Enqueuer      Enqueuer
@@ -49,7 +49,7 @@ type Deps struct {
 // Server implements hookwirev1.DeliveryServiceServer.
 type Server struct {
 	hookwirev1.UnimplementedDeliveryServiceServer
-	log    *deliverylog.Log
+	log    deliverylog.Store
 	subs   *subscription.Store
 	events jetstream.Stream
 	queue  Enqueuer
@@ -78,9 +78,10 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 // AuthRules maps every DeliveryService method to the permission it needs.
 func AuthRules() auth.Rules {
 	return auth.Rules{
-		hookwirev1.DeliveryService_ListDeliveries_FullMethodName: auth.Read,
-		hookwirev1.DeliveryService_GetDelivery_FullMethodName:    auth.Read,
-		hookwirev1.DeliveryService_Redeliver_FullMethodName:      auth.Manage,
-		hookwirev1.DeliveryService_Replay_FullMethodName:         auth.Manage,
+		hookwirev1.DeliveryService_ListDeliveries_FullMethodName:  auth.Read,
+		hookwirev1.DeliveryService_GetDelivery_FullMethodName:     auth.Read,
+		hookwirev1.DeliveryService_CountDeliveries_FullMethodName: auth.Read,
+		hookwirev1.DeliveryService_Redeliver_FullMethodName:       auth.Manage,
+		hookwirev1.DeliveryService_Replay_FullMethodName:          auth.Manage,
 	}
 }

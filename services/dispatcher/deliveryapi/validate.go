@@ -37,9 +37,6 @@ func checkSubscriptionID(v *badrequest.Violations, id string) {
 func listFilter(req *hookwirev1.ListDeliveriesRequest) (deliverylog.Filter, error) {
 	var v badrequest.Violations
 	f := deliverylog.Filter{SubscriptionID: req.GetSubscriptionId(), EventID: req.GetEventId()}
-	if f.SubscriptionID == "" && f.EventID == "" && req.GetState() == hookwirev1.DeliveryState_DELIVERY_STATE_UNSPECIFIED {
-		v.Add("subscription_id", "give subscription_id, event_id or state")
-	}
 	if f.SubscriptionID != "" {
 		checkSubscriptionID(&v, f.SubscriptionID)
 	}
@@ -52,6 +49,22 @@ func listFilter(req *hookwirev1.ListDeliveriesRequest) (deliverylog.Filter, erro
 			v.Add("state", "unknown delivery state %d", st)
 		}
 		f.State = state
+	}
+	if c := req.GetStatusClass(); c != hookwirev1.HttpStatusClass_HTTP_STATUS_CLASS_UNSPECIFIED {
+		class, ok := deliverylog.StatusClassFromProto(c)
+		if !ok {
+			v.Add("status_class", "unknown HTTP status class %d", c)
+		}
+		f.Status = class
+	}
+	if t := req.GetStartTime(); t != nil {
+		f.Since = t.AsTime()
+	}
+	if t := req.GetEndTime(); t != nil {
+		f.Until = t.AsTime()
+	}
+	if req.GetStartTime() != nil && req.GetEndTime() != nil && !f.Until.After(f.Since) {
+		v.Add("end_time", "must be after start_time")
 	}
 	if n := req.GetPageSize(); n < 0 || n > deliverylog.MaxPageSize {
 		v.Add("page_size", "must be 1 to %d (0 means %d)", deliverylog.MaxPageSize, deliverylog.DefaultPageSize)

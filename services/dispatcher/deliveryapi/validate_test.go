@@ -35,6 +35,9 @@ func TestBadInputNamesTheField(t *testing.T) {
 			return err
 		}
 	}
+	count := func(r *hookwirev1.CountDeliveriesRequest) func(context.Context) error {
+		return func(ctx context.Context) error { _, err := c.CountDeliveries(ctx, r); return err }
+	}
 	replay := func(r *hookwirev1.ReplayRequest) func(context.Context) error {
 		return func(ctx context.Context) error { _, err := c.Replay(ctx, r); return err }
 	}
@@ -43,7 +46,11 @@ func TestBadInputNamesTheField(t *testing.T) {
 		call  func(context.Context) error
 		field string
 	}{
-		{"list without subscription, event or state", list(&hookwirev1.ListDeliveriesRequest{}), "subscription_id"},
+		{"list unknown status class", list(&hookwirev1.ListDeliveriesRequest{StatusClass: 99}), "status_class"},
+		{"list window ends before it starts", list(&hookwirev1.ListDeliveriesRequest{StartTime: ts(now), EndTime: ts(now.Add(-time.Hour))}), "end_time"},
+		{"count without start", count(&hookwirev1.CountDeliveriesRequest{}), "start_time"},
+		{"count end before start", count(&hookwirev1.CountDeliveriesRequest{StartTime: ts(now), EndTime: ts(now.Add(-time.Hour))}), "end_time"},
+		{"count bad subscription id", count(&hookwirev1.CountDeliveriesRequest{SubscriptionId: "a.b", StartTime: ts(now)}), "subscription_id"},
 		{"list bad subscription id", list(&hookwirev1.ListDeliveriesRequest{SubscriptionId: "a.b"}), "subscription_id"},
 		{"list long event id", list(&hookwirev1.ListDeliveriesRequest{EventId: strings.Repeat("e", 129)}), "event_id"},
 		{"list unknown state", list(&hookwirev1.ListDeliveriesRequest{SubscriptionId: "s", State: 99}), "state"},
