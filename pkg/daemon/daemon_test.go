@@ -117,9 +117,18 @@ func TestDaemonHealthReadinessMetricsAndTracing(t *testing.T) {
 	natsAt(t, port)
 	testkit.Eventually(t, 15*time.Second, ready, "/readyz not OK after NATS came back")
 
-	// Redis down: not ready.
+	// -healthcheck mode (container health checks) asks /readyz.
+	t.Setenv(EnvHTTPAddr, d.HTTPAddr())
+	if got := Healthcheck("test"); got != 0 {
+		t.Fatalf("Healthcheck while ready = %d, want 0", got)
+	}
+
+	// Redis down: not ready, and the health check says so.
 	rd.Stop()
 	testkit.Eventually(t, 10*time.Second, notReady("redis"), "/readyz stays OK with Redis down")
+	if got := Healthcheck("test"); got != 1 {
+		t.Fatalf("Healthcheck while not ready = %d, want 1", got)
+	}
 
 	// The gRPC server traces calls (otelgrpc) and /metrics is served.
 	conn, err := grpc.NewClient(d.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -143,11 +152,6 @@ func TestDaemonHealthReadinessMetricsAndTracing(t *testing.T) {
 		t.Fatalf("/metrics = %d without the otelgrpc server metric:\n%.2000s", code, body)
 	}
 
-	// -healthcheck mode asks /healthz of the running process.
-	t.Setenv(EnvHTTPAddr, d.HTTPAddr())
-	if got := Healthcheck("test"); got != 0 {
-		t.Fatalf("Healthcheck while up = %d, want 0", got)
-	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
