@@ -60,6 +60,24 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	return applied, err
 }
 
+// MigrateURL connects to the PostgreSQL at url and runs Migrate (the
+// `hookwire deliverylog migrate` command).
+func MigrateURL(ctx context.Context, url string) ([]string, error) {
+	if err := (Config{Retention: DefaultRetention, Replicas: 1, URL: url}).Validate(); err != nil {
+		return nil, err
+	}
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("delivery log url: %w", redactURLError(err))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect delivery log: %w", err)
+	}
+	defer pool.Close()
+	return Migrate(ctx, pool)
+}
+
 // migrate applies one file unless its version is recorded already.
 func migrate(ctx context.Context, conn *pgx.Conn, file, version string) (bool, error) {
 	var n int

@@ -1,0 +1,179 @@
+package deliverylog_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookwire/hookwire/pkg/testkit"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+)
+
+func openPG(t *testing.T, url string, c *clock) *deliverylog.PG {
+	t.Helper()
+	cfg := defaultConfig()
+	cfg.URL = url
+	p, err := deliverylog.OpenPostgres(context.Background(), cfg, deliverylog.WithPGClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// TestPGConcurrentStarts: dispatchers starting at once on an empty
+// database all open it; the migrations are applied once.
+func TestPGConcurrentStarts(t *testing.T) {
+	pg := testkit.StartPostgres(t)
+	url := pg.NewDatabase(t)
+	c := newClock(contractStart)
+	const starts = 6
+	var wg sync.WaitGroup
+	stores := make([]*deliverylog.PG, starts)
+	errs := make([]error, starts)
+	cfg := defaultConfig()
+	cfg.URL = url
+	for i := range starts {
+		wg.Go(func() { stores[i], errs[i] = deliverylog.OpenPostgres(context.Background(), cfg, deliverylog.WithPGClock(c.now)) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var n int
+	if err := stores[0].Pool().QueryRow(context.Background(), `SELECT count(*) FROM hookwire_schema_migrations`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d migrations recorded (%v), want 1", n, err)
+	}
+	if applied, err := deliverylog.MigrateURL(context.Background(), url); err != nil || len(applied) != 0 {
+		t.Fatalf("migrating again applied %v (%v), want nothing", applied, err)
+	}
+	// Every store writes, and sees the others' writes.
+	for i, s := range stores {
+		record(t, s, delivery("sub1", i, "acquirers/1"), 200, deliverylog.Delivered)
+	}
+	if got := listAll(t, stores[starts-1], deliverylog.Filter{SubscriptionID: "sub1"}, 100); len(got) != starts {
+		t.Fatalf("listed %d deliveries, want %d", len(got), starts)
+	}
+}
+
+func partitions(t *testing.T, p *deliverylog.PG) []string {
+	t.Helper()
+	rows, err := p.Pool().Query(context.Background(), `SELECT c.relname FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+		WHERE p.relname = 'deliveries' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestPGRetentionDropsWholeDays: a day's partition is dropped once the day
+// is past the retention, with its deliveries and their attempts; newer
+// days stay; the days ahead exist before they come.
+func TestPGRetentionDropsWholeDays(t *testing.T) {
+	pg := testkit.StartPostgres(t)
+	c := newClock(contractStart)
+	cfg := defaultConfig()
+	cfg.URL, cfg.Retention = pg.NewDatabase(t), 48*time.Hour
+	open := func() *deliverylog.PG {
+		p, err := deliverylog.OpenPostgres(context.Background(), cfg, deliverylog.WithPGClock(c.now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		return p
+	}
+	p := open()
+	if got := partitions(t, p); len(got) != 4 || got[0] != "deliveries_p20261123" || got[3] != "deliveries_p20261126" {
+		t.Fatalf("partitions at start %v, want today and three days ahead", got)
+	}
+	old := record(t, p, delivery("sub1", 1, "acquirers/1"), 500, deliverylog.Failed)
+	c.set(contractStart.AddDate(0, 0, 1))
+	kept := record(t, p, delivery("sub1", 2, "acquirers/1"), 200, deliverylog.Delivered)
+	// Three days later: the 23rd ended more than 48 h ago, the 24th did not.
+	c.set(contractStart.AddDate(0, 0, 3))
+	p.Close()
+	p = open()
+	ctx := context.Background()
+	if _, err := p.Get(ctx, old.ID); !errors.Is(err, deliverylog.ErrNotFound) {
+		t.Fatalf("a delivery past the retention: %v, want ErrNotFound", err)
+	}
+	if d, err := p.Get(ctx, kept.ID); err != nil || len(d.Attempts) != 1 {
+		t.Fatalf("a delivery within the retention: %+v, %v", d, err)
+	}
+	got := partitions(t, p)
+	if got[0] != "deliveries_p20261124" || got[len(got)-1] != "deliveries_p20261129" {
+		t.Fatalf("partitions after three days %v, want 24th to 29th", got)
+	}
+	var attempts int
+	if err := p.Pool().QueryRow(ctx, `SELECT count(*) FROM delivery_attempts`).Scan(&attempts); err != nil || attempts != 1 {
+		t.Fatalf("%d attempts left (%v), want the kept delivery's 1", attempts, err)
+	}
+}
+
+// TestPGOutage: PostgreSQL stops while attempts are being recorded and
+// comes back; the calls wait meanwhile, and every attempt is stored once.
+func TestPGOutage(t *testing.T) {
+	pg := testkit.StartPostgres(t)
+	c := newClock(contractStart)
+	p := openPG(t, pg.NewDatabase(t), c)
+	ctx := context.Background()
+	const writers, each = 8, 30
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				d := delivery("subO", w*each+i, "acquirers/1")
+				if _, err := p.RecordAttempt(ctx, d, attempt(200, contractStart.Add(time.Duration(i)*time.Second)), deliverylog.Delivered, time.Time{}); err != nil {
+					errs <- fmt.Errorf("record %s: %w", d.ID, err)
+					return
+				}
+				mu.Lock()
+				done++
+				mu.Unlock()
+			}
+		})
+	}
+	progress := func() int { mu.Lock(); defer mu.Unlock(); return done }
+	testkit.Eventually(t, 20*time.Second, func() bool { return progress() >= writers*each/4 }, "writes before the outage")
+	pg.Stop()
+	testkit.Eventually(t, 10*time.Second, func() bool { return p.Pool().Ping(ctx) != nil }, "server down")
+	stalled := progress()
+	if stalled == writers*each || len(errs) > 0 {
+		t.Fatalf("with the server down %d of %d writes done, %d failed: they must wait", stalled, writers*each, len(errs))
+	}
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got := listAll(t, p, deliverylog.Filter{SubscriptionID: "subO"}, 1000)
+	if len(got) != writers*each {
+		t.Fatalf("%d deliveries stored, want %d", len(got), writers*each)
+	}
+	var attempts int
+	if err := p.Pool().QueryRow(ctx, `SELECT count(*) FROM delivery_attempts`).Scan(&attempts); err != nil || attempts != writers*each {
+		t.Fatalf("%d attempts stored (%v), want %d: none lost, none twice", attempts, err, writers*each)
+	}
+}
