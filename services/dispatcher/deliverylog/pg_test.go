@@ -37,7 +37,9 @@ func TestPGConcurrentStarts(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.URL = url
 	for i := range starts {
-		wg.Go(func() { stores[i], errs[i] = deliverylog.OpenPostgres(context.Background(), cfg, deliverylog.WithPGClock(c.now)) })
+		wg.Go(func() {
+			stores[i], errs[i] = deliverylog.OpenPostgres(context.Background(), cfg, deliverylog.WithPGClock(c.now))
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
