@@ -53,6 +53,11 @@ type Record struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	CreatedBy string    `json:"created_by,omitempty"`
 	UpdatedBy string    `json:"updated_by,omitempty"`
+	// CreatedByPrincipal and UpdatedByPrincipal are the authenticated
+	// callers (token names), beside CreatedBy and UpdatedBy, which are the
+	// caller-chosen x-user-id.
+	CreatedByPrincipal string `json:"created_by_principal,omitempty"`
+	UpdatedByPrincipal string `json:"updated_by_principal,omitempty"`
 }
 
 // Secret is a sealed signing secret and, for a previous one, when it stops

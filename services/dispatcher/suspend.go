@@ -39,7 +39,7 @@ func (s suspender) Suspend(ctx context.Context, subID, reason string) error {
 		if r.Status != subscription.StatusActive {
 			return errNotActive
 		}
-		r.Status, r.StatusReason, r.UpdatedBy = subscription.StatusSuspended, reason, suspendedBy
+		r.Status, r.StatusReason, r.UpdatedBy, r.UpdatedByPrincipal = subscription.StatusSuspended, reason, suspendedBy, suspendedBy
 		return nil
 	})
 	if errors.Is(err, errNotActive) || errors.Is(err, subscription.ErrNotFound) {

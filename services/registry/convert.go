@@ -47,6 +47,8 @@ func toProto(rec *subscription.Record, rev uint64) *hookwirev1.Subscription {
 		UpdateTime:         timestamppb.New(rec.UpdatedAt),
 		CreatedBy:          rec.CreatedBy,
 		UpdatedBy:          rec.UpdatedBy,
+		CreatedByPrincipal: rec.CreatedByPrincipal,
+		UpdatedByPrincipal: rec.UpdatedByPrincipal,
 		Revision:           rev,
 		SecretCreateTime:   timestamppb.New(rec.SecretCreatedAt),
 		Encryption:         &hookwirev1.Encryption{Enabled: rec.EncryptionKey != ""},

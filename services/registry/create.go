@@ -97,7 +97,7 @@ func (s *Service) createSubscription(ctx context.Context, req *hookwirev1.Create
 // create stores a new record built from sub (validated) and returns the
 // response with its one-time secret and generated key.
 func (s *Service) create(ctx context.Context, sub *hookwirev1.Subscription, secret string) (*hookwirev1.CreateSubscriptionResponse, uint64, error) {
-	now, user := s.now(), reqmeta.UserID(ctx)
+	now, user, principal := s.now(), reqmeta.UserID(ctx), callerName(ctx)
 	rec := subscription.Record{
 		ID:              IDPrefix + ulid.Make().String(),
 		Scope:           sub.GetScope(),
@@ -107,6 +107,9 @@ func (s *Service) create(ctx context.Context, sub *hookwirev1.Subscription, secr
 		UpdatedAt:       now,
 		CreatedBy:       user,
 		UpdatedBy:       user,
+
+		CreatedByPrincipal: principal,
+		UpdatedByPrincipal: principal,
 	}
 	var key []byte
 	for _, path := range mutable {

@@ -102,7 +102,7 @@ func (s *Service) change(ctx context.Context, id string, fn func(*subscription.R
 		if !visible(ctx, r) {
 			return subscription.ErrNotFound
 		}
-		r.UpdatedBy = reqmeta.UserID(ctx)
+		r.UpdatedBy, r.UpdatedByPrincipal = reqmeta.UserID(ctx), callerName(ctx)
 		return fn(r)
 	})
 	if err != nil {

@@ -50,7 +50,7 @@ func (s *Service) updateSubscription(ctx context.Context, req *hookwirev1.Update
 		if len(r.EventTypes) == 0 {
 			return badrequest.Field("remove_event_types", "would leave the subscription without event types")
 		}
-		r.UpdatedBy = reqmeta.UserID(ctx)
+		r.UpdatedBy, r.UpdatedByPrincipal = reqmeta.UserID(ctx), callerName(ctx)
 		return nil
 	})
 	if err != nil {

@@ -131,8 +131,15 @@ type Subscription struct {
 	Revision uint64 `protobuf:"varint,22,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Output only. When the current signing secret was issued.
 	SecretCreateTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=secret_create_time,json=secretCreateTime,proto3" json:"secret_create_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Output only. The authenticated principal that created the subscription:
+	// the token's name in the tokens file ("dev" in dev mode). Unlike
+	// created_by, which the caller chooses (x-user-id), the caller cannot set it.
+	CreatedByPrincipal string `protobuf:"bytes,24,opt,name=created_by_principal,json=createdByPrincipal,proto3" json:"created_by_principal,omitempty"`
+	// Output only. The authenticated principal of the last change (the token's
+	// name; "hookwire-dispatcher" for a suspension), beside updated_by.
+	UpdatedByPrincipal string `protobuf:"bytes,25,opt,name=updated_by_principal,json=updatedByPrincipal,proto3" json:"updated_by_principal,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Subscription) Reset() {
@@ -324,6 +331,20 @@ func (x *Subscription) GetSecretCreateTime() *timestamppb.Timestamp {
 		return x.SecretCreateTime
 	}
 	return nil
+}
+
+func (x *Subscription) GetCreatedByPrincipal() string {
+	if x != nil {
+		return x.CreatedByPrincipal
+	}
+	return ""
+}
+
+func (x *Subscription) GetUpdatedByPrincipal() string {
+	if x != nil {
+		return x.UpdatedByPrincipal
+	}
+	return ""
 }
 
 type AttributeValues struct {
@@ -2083,7 +2104,8 @@ var File_hookwire_v1_registry_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x1ahookwire/v1/registry.proto\x12\vhookwire.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\t\n" +
+	"\x1ahookwire/v1/registry.proto\x12\vhookwire.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\n" +
+	"\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x10\n" +
@@ -2116,7 +2138,9 @@ const file_hookwire_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"updated_by\x18\x15 \x01(\tR\tupdatedBy\x12\x1a\n" +
 	"\brevision\x18\x16 \x01(\x04R\brevision\x12H\n" +
-	"\x12secret_create_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\x10secretCreateTime\x1aa\n" +
+	"\x12secret_create_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\x10secretCreateTime\x120\n" +
+	"\x14created_by_principal\x18\x18 \x01(\tR\x12createdByPrincipal\x120\n" +
+	"\x14updated_by_principal\x18\x19 \x01(\tR\x12updatedByPrincipal\x1aa\n" +
 	"\x15AttributeFiltersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.hookwire.v1.AttributeValuesR\x05value:\x028\x01\x1a;\n" +
