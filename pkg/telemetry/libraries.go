@@ -43,20 +43,28 @@ func (l grpcLogger) emit(level slog.Level, msg string) {
 	l.log.Log(context.Background(), level, strings.TrimSpace(msg))
 }
 
-func (l grpcLogger) Info(args ...any)                    { l.emit(slog.LevelDebug, fmt.Sprint(args...)) }
-func (l grpcLogger) Infoln(args ...any)                  { l.emit(slog.LevelDebug, fmt.Sprintln(args...)) }
-func (l grpcLogger) Infof(format string, args ...any)    { l.emit(slog.LevelDebug, fmt.Sprintf(format, args...)) }
-func (l grpcLogger) Warning(args ...any)                 { l.emit(slog.LevelWarn, fmt.Sprint(args...)) }
-func (l grpcLogger) Warningln(args ...any)               { l.emit(slog.LevelWarn, fmt.Sprintln(args...)) }
-func (l grpcLogger) Warningf(format string, args ...any) { l.emit(slog.LevelWarn, fmt.Sprintf(format, args...)) }
-func (l grpcLogger) Error(args ...any)                   { l.emit(slog.LevelError, fmt.Sprint(args...)) }
-func (l grpcLogger) Errorln(args ...any)                 { l.emit(slog.LevelError, fmt.Sprintln(args...)) }
-func (l grpcLogger) Errorf(format string, args ...any)   { l.emit(slog.LevelError, fmt.Sprintf(format, args...)) }
+func (l grpcLogger) Info(args ...any)   { l.emit(slog.LevelDebug, fmt.Sprint(args...)) }
+func (l grpcLogger) Infoln(args ...any) { l.emit(slog.LevelDebug, fmt.Sprintln(args...)) }
+func (l grpcLogger) Infof(format string, args ...any) {
+	l.emit(slog.LevelDebug, fmt.Sprintf(format, args...))
+}
+func (l grpcLogger) Warning(args ...any)   { l.emit(slog.LevelWarn, fmt.Sprint(args...)) }
+func (l grpcLogger) Warningln(args ...any) { l.emit(slog.LevelWarn, fmt.Sprintln(args...)) }
+func (l grpcLogger) Warningf(format string, args ...any) {
+	l.emit(slog.LevelWarn, fmt.Sprintf(format, args...))
+}
+func (l grpcLogger) Error(args ...any)   { l.emit(slog.LevelError, fmt.Sprint(args...)) }
+func (l grpcLogger) Errorln(args ...any) { l.emit(slog.LevelError, fmt.Sprintln(args...)) }
+func (l grpcLogger) Errorf(format string, args ...any) {
+	l.emit(slog.LevelError, fmt.Sprintf(format, args...))
+}
 
 // Fatal* are what grpc-go calls before it exits the process itself.
-func (l grpcLogger) Fatal(args ...any)                 { l.emit(slog.LevelError, fmt.Sprint(args...)) }
-func (l grpcLogger) Fatalln(args ...any)               { l.emit(slog.LevelError, fmt.Sprintln(args...)) }
-func (l grpcLogger) Fatalf(format string, args ...any) { l.emit(slog.LevelError, fmt.Sprintf(format, args...)) }
+func (l grpcLogger) Fatal(args ...any)   { l.emit(slog.LevelError, fmt.Sprint(args...)) }
+func (l grpcLogger) Fatalln(args ...any) { l.emit(slog.LevelError, fmt.Sprintln(args...)) }
+func (l grpcLogger) Fatalf(format string, args ...any) {
+	l.emit(slog.LevelError, fmt.Sprintf(format, args...))
+}
 
 // V reports whether grpc-go's verbose level l is on: only at debug.
 func (l grpcLogger) V(level int) bool {
