@@ -96,7 +96,13 @@ func Setup(ctx context.Context, service, version string, opts ...Option) (*Provi
 	shutdown := func(ctx context.Context) error {
 		return errors.Join(tp.Shutdown(ctx), mp.Shutdown(ctx))
 	}
-	return &Providers{Tracer: tp, Meter: mp, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}, shutdown, nil
+	// OpenMetrics (when the scraper asks for it, as Prometheus does with
+	// exemplar storage on) carries exemplars: histogram buckets name the
+	// trace_id of a recent sampled measurement, so a latency spike on a
+	// dashboard leads to a trace in Jaeger. The SDK's default exemplar
+	// filter keeps measurements made under a sampled span.
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	return &Providers{Tracer: tp, Meter: mp, Metrics: metrics}, shutdown, nil
 }
 
 func otlpConfigured() bool {

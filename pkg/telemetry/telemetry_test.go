@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -59,4 +60,33 @@ func TestSetupCarrierAndLogs(t *testing.T) {
 	if !strings.Contains(string(body), "hookwire_test_total") {
 		t.Fatalf("/metrics lacks the counter:\n%s", body)
 	}
+}
+
+// TestMetricsCarryExemplars: a histogram measured under a sampled span is
+// exported, in OpenMetrics, with an exemplar naming the span's trace, so
+// a latency bucket on a dashboard links to the trace.
+func TestMetricsCarryExemplars(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	p, shutdown, err := Setup(context.Background(), "test", "v0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(context.Background())
+	ctx, span := otel.Tracer("t").Start(context.Background(), "attempt")
+	defer span.End()
+	h, _ := otel.Meter("t").Float64Histogram("hookwire_test_duration", metric.WithUnit("s"))
+	h.Record(ctx, 0.25)
+
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	rr := httptest.NewRecorder()
+	p.Metrics.ServeHTTP(rr, req)
+	body, _ := io.ReadAll(rr.Body)
+	want := `trace_id="` + span.SpanContext().TraceID().String() + `"`
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, "hookwire_test_duration_seconds_bucket") && strings.Contains(l, want) {
+			return
+		}
+	}
+	t.Fatalf("no bucket with an exemplar %s in:\n%s", want, body)
 }
