@@ -58,6 +58,9 @@ func Setup(ctx context.Context, service, version string, opts ...Option) (*Provi
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
 		attribute.String("service.name", service),
 		attribute.String("service.version", version),
+		// Which replica: two dispatchers' spans and metrics stay apart.
+		// OTEL_RESOURCE_ATTRIBUTES=service.instance.id=… overrides it.
+		attribute.String("service.instance.id", instanceID()),
 	))
 	if err != nil {
 		return nil, nil, fmt.Errorf("telemetry resource: %w", err)
@@ -103,6 +106,16 @@ func Setup(ctx context.Context, service, version string, opts ...Option) (*Provi
 	// filter keeps measurements made under a sampled span.
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
 	return &Providers{Tracer: tp, Meter: mp, Metrics: metrics}, shutdown, nil
+}
+
+// instanceID names this process among the service's replicas: host name
+// (the container id under Docker) and process id.
+func instanceID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
 func otlpConfigured() bool {

@@ -51,6 +51,9 @@ func TestSetupCarrierAndLogs(t *testing.T) {
 	if len(exp.GetSpans()) != 1 {
 		t.Fatalf("exported %d spans", len(exp.GetSpans()))
 	}
+	if id, ok := exp.GetSpans()[0].Resource.Set().Value("service.instance.id"); !ok || id.AsString() != instanceID() {
+		t.Fatalf("span resource service.instance.id = %v, want %s", id, instanceID())
+	}
 
 	counter, _ := otel.Meter("t").Int64Counter("hookwire_test_total")
 	counter.Add(ctx, 3)
