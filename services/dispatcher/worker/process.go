@@ -36,7 +36,7 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 	}
 	ev, err := w.event(ctx, t)
 	if errors.Is(err, errEventGone) {
-		return w.discard(ctx, t, err.Error())
+		return w.eventGone(ctx, rec, t, err)
 	}
 	if err != nil {
 		return err

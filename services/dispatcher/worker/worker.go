@@ -28,6 +28,9 @@ type Index interface {
 // Events reads stored events by sequence (the EVENTS jetstream.Stream).
 type Events interface {
 	GetMsg(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error)
+	// Info is the stream leader's state: whether a sequence a replica did
+	// not find is still stored.
+	Info(ctx context.Context, opts ...jetstream.StreamInfoOpt) (*jetstream.StreamInfo, error)
 }
 
 // Sender makes one HTTP attempt (deliver.Client).
