@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,7 +89,7 @@ func checkDependencies(t *testing.T, f composeFile, name string, cs composeServi
 			t.Errorf("%s waits for %s to be healthy, which has no health check", name, dep)
 		}
 	}
-	for _, k := range []string{"HOOKWIRE_NATS_URL", "HOOKWIRE_REDIS_URL", "HOOKWIRE_SMTP_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
+	for _, k := range []string{"HOOKWIRE_NATS_URL", "HOOKWIRE_REDIS_URL", "HOOKWIRE_SMTP_ADDR", "HOOKWIRE_DELIVERY_LOG_URL", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
 		v := env[k]
 		if v == "" {
 			continue
@@ -96,6 +97,9 @@ func checkDependencies(t *testing.T, f composeFile, name string, cs composeServi
 		host := v
 		if i := strings.Index(host, "://"); i >= 0 {
 			host = host[i+3:]
+		}
+		if i := strings.LastIndex(host, "@"); i >= 0 {
+			host = host[i+1:] // user:password@
 		}
 		host, _, _ = strings.Cut(host, ":")
 		if _, ok := cs.DependsOn[host]; !ok {
@@ -160,6 +164,16 @@ func TestComposeInfrastructure(t *testing.T) {
 	}
 	if redis := f.Services["redis"]; !strings.Contains(strings.Join(redis.Command, " "), "--appendonly yes") || len(redis.Volumes) == 0 {
 		t.Errorf("redis must run with AOF on a volume: %v", redis.Command)
+	}
+	pg := f.Services["postgres"]
+	if !regexp.MustCompile(`^postgres:\d+\.\d+(-[a-z0-9]+)?$`).MatchString(pg.Image) {
+		t.Errorf("postgres image %q: pin a patch version (postgres:17.2-alpine)", pg.Image)
+	}
+	if len(pg.Volumes) == 0 || pg.Healthcheck == nil || !slices.Contains(pg.Healthcheck.Test, "pg_isready") {
+		t.Errorf("postgres must keep its data on a volume and be checked with pg_isready: %v %v", pg.Volumes, pg.Healthcheck)
+	}
+	if u := interpolate(t, f.Services["dispatcher"].Environment["HOOKWIRE_DELIVERY_LOG_URL"]); !strings.HasPrefix(u, "postgres://") {
+		t.Errorf("the dispatcher's HOOKWIRE_DELIVERY_LOG_URL %q must point at the postgres service", u)
 	}
 	for svc, want := range map[string][]string{"jaeger": {"4317", "16686"}, "mailpit": {"1025", "8025"}} {
 		got := containerPorts(t, f.Services[svc].Ports)

@@ -50,7 +50,7 @@ type hookwireService struct {
 }
 
 // composeEnv is the shell environment the file is interpolated with.
-var composeEnv = map[string]string{"HOOKWIRE_MASTER_KEY": strings.Repeat("ab", 32)}
+var composeEnv = map[string]string{"HOOKWIRE_MASTER_KEY": strings.Repeat("ab", 32), "HOOKWIRE_PG_PASSWORD": "cd"}
 
 var interpolation = regexp.MustCompile(`\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}`)
 
@@ -106,7 +106,7 @@ func hookwireServices(t *testing.T) map[string]hookwireService {
 			grpcAddr: grpc(func() (string, error) { c, err := registry.ConfigFromEnv(); return c.GRPCAddr, err }, registry.DefaultConfig().GRPCAddr)},
 		"ingest": {known: ingest.EnvVars(), needs: []string{"nats"},
 			grpcAddr: grpc(func() (string, error) { c, err := ingest.ConfigFromEnv(); return c.GRPCAddr, err }, ingest.DefaultConfig().GRPCAddr)},
-		"dispatcher": {known: dispatcher.EnvVars(), needs: []string{"nats", "redis", "mailpit"},
+		"dispatcher": {known: dispatcher.EnvVars(), needs: []string{"nats", "redis", "postgres", "mailpit"},
 			grpcAddr: grpc(func() (string, error) { c, err := dispatcher.ConfigFromEnv(); return c.GRPCAddr, err }, dispatcher.DefaultConfig().GRPCAddr)},
 	}
 }
