@@ -1,7 +1,8 @@
 // Package ops is Hookwire's own operational events — a delivery exhausted
 // its retries, a subscription was suspended or recovered — published to
 // EVENTS like any producer's event, so subscriptions receive them through
-// the normal pipeline, and the suspension e-mails (package mail).
+// the normal pipeline, and the notice e-mails of suspensions and recoveries,
+// recorded in the outbox (package notice) that sends them.
 //
 // Event ids are deterministic (type:subject:revision), so every dispatcher
 // replica may publish the same fact and EVENTS (duplicate window) and the
@@ -23,6 +24,7 @@ import (
 
 	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/catalog"
+	"github.com/hookwire/hookwire/pkg/deliver"
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/pkg/telemetry"
 )
@@ -59,7 +61,7 @@ func Exhausted(x Exhaustion, scope string, at time.Time) (bus.Event, error) {
 type StatusChange struct {
 	SubscriptionID string    `json:"subscription_id"`
 	Label          string    `json:"label,omitempty"`
-	URL            string    `json:"url"`
+	URL            string    `json:"url"` // without userinfo, query or fragment (deliver.RedactURL)
 	Reason         string    `json:"reason,omitempty"`
 	SuspendedAt    time.Time `json:"suspended_at,omitzero"`
 	RecoveredAt    time.Time `json:"recovered_at,omitzero"`
@@ -68,14 +70,16 @@ type StatusChange struct {
 // Suspended is the hookwire.subscription.suspended event of rec, stored at
 // KV revision rev.
 func Suspended(rec subscription.Record, rev uint64) (bus.Event, error) {
-	data := StatusChange{SubscriptionID: rec.ID, Label: rec.Label, URL: rec.URL, Reason: rec.StatusReason, SuspendedAt: rec.UpdatedAt.UTC()}
+	url, _ := deliver.RedactURL(rec.URL)
+	data := StatusChange{SubscriptionID: rec.ID, Label: rec.Label, URL: url, Reason: rec.StatusReason, SuspendedAt: rec.UpdatedAt.UTC()}
 	return event(revID(TypeSuspended, rec.ID, rev), TypeSuspended, rec.Scope, rec.UpdatedAt, data)
 }
 
 // Recovered is the hookwire.subscription.recovered event of rec (ACTIVE
 // again after a suspension), stored at KV revision rev.
 func Recovered(rec subscription.Record, rev uint64) (bus.Event, error) {
-	data := StatusChange{SubscriptionID: rec.ID, Label: rec.Label, URL: rec.URL, RecoveredAt: rec.UpdatedAt.UTC()}
+	url, _ := deliver.RedactURL(rec.URL)
+	data := StatusChange{SubscriptionID: rec.ID, Label: rec.Label, URL: url, RecoveredAt: rec.UpdatedAt.UTC()}
 	return event(revID(TypeRecovered, rec.ID, rev), TypeRecovered, rec.Scope, rec.UpdatedAt, data)
 }
 
