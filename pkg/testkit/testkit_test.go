@@ -31,3 +31,29 @@ func TestNATSAndRedis(t *testing.T) {
 		t.Fatalf("redis get = %q", got)
 	}
 }
+
+func TestProgressingFailsOnlyOnAStall(t *testing.T) {
+	n := 0
+	Progressing(t, 200*time.Millisecond, func() (int, bool) { n++; return n, n >= 50 }, "counting")
+
+	ft := &fakeT{TB: t}
+	func() {
+		defer func() { recover() }() // Fatalf stops the goroutine via panic below
+		Progressing(ft, 50*time.Millisecond, func() (int, bool) { return 7, false }, "stuck")
+	}()
+	if !ft.failed {
+		t.Fatal("Progressing did not fail on a count that never moves")
+	}
+}
+
+// fakeT records Fatalf instead of ending the test.
+type fakeT struct {
+	testing.TB
+	failed bool
+}
+
+func (f *fakeT) Helper() {}
+func (f *fakeT) Fatalf(string, ...any) {
+	f.failed = true
+	panic("fatal")
+}
