@@ -45,9 +45,15 @@ import (
 //   - HOOKWIRE_FANOUT_WORKERS (default 16): events fanned out at once.
 //   - HOOKWIRE_DEDUP_TTL (default 72h): how long an event_id is remembered
 //     to drop repeats published after the broker's duplicate window.
-//   - HOOKWIRE_ACK_WAIT (default 75s): how long JetStream waits for a
-//     dispatcher that took a message before giving it to another; must
-//     exceed HOOKWIRE_DELIVERY_TIMEOUT.
+//   - HOOKWIRE_ACK_WAIT (default 15s; at least 1s): how long JetStream
+//     waits for a dispatcher that took a message before giving it to
+//     another, so how long a crashed replica's messages wait. A live
+//     dispatcher keeps every message it owns alive every third of it,
+//     whatever the message waits for (its attempt in flight included), so
+//     it need not exceed any timeout (a subscription may set up to 60s).
+//   - HOOKWIRE_SHUTDOWN_GRACE (default 25s): on SIGTERM, how long attempts
+//     in flight may take to finish and be recorded; the rest is handed
+//     back to JetStream (and may be sent again by another replica).
 //   - HOOKWIRE_RETRY_JITTER (default 0.1): up to this fraction of a retry
 //     delay is added at random, so retries of one outage spread out.
 //   - HOOKWIRE_RETRY_POLL_INTERVAL (default 100ms): how often due retries
@@ -91,6 +97,7 @@ type Config struct {
 	AllowCIDRs        []netip.Prefix
 	HTTPSOnly         bool
 	StreamReplicas    int
+	ShutdownGrace     time.Duration
 
 	DeliveriesDuplicateWindow time.Duration
 	PublishAckTimeout         time.Duration
@@ -112,7 +119,8 @@ func DefaultConfig() Config {
 		SMTP:                      mail.Config{From: "hookwire@localhost"},
 		FanoutWorkers:             16,
 		DedupTTL:                  72 * time.Hour,
-		AckWait:                   75 * time.Second,
+		AckWait:                   15 * time.Second,
+		ShutdownGrace:             25 * time.Second,
 		RetryJitter:               0.1,
 		RetryPollInterval:         100 * time.Millisecond,
 		DeliveryTimeout:           10 * time.Second,
@@ -164,8 +172,11 @@ func (c Config) Validate() error {
 	if c.DeliveryTimeout <= 0 {
 		bad("HOOKWIRE_DELIVERY_TIMEOUT %s: must be positive", c.DeliveryTimeout)
 	}
-	if c.AckWait <= c.DeliveryTimeout {
-		bad("HOOKWIRE_ACK_WAIT %s: must exceed HOOKWIRE_DELIVERY_TIMEOUT %s", c.AckWait, c.DeliveryTimeout)
+	if c.AckWait < time.Second {
+		bad("HOOKWIRE_ACK_WAIT %s: must be at least 1s (messages are kept alive every third of it)", c.AckWait)
+	}
+	if c.ShutdownGrace <= 0 || c.ShutdownGrace > 10*time.Minute {
+		bad("HOOKWIRE_SHUTDOWN_GRACE %s: must be positive and at most 10m", c.ShutdownGrace)
 	}
 	if c.RetryJitter < 0 || c.RetryJitter > 1 {
 		bad("HOOKWIRE_RETRY_JITTER %g: must be 0 to 1", c.RetryJitter)

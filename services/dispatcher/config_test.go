@@ -25,7 +25,8 @@ func TestConfigFromEnv(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				if c.GRPCAddr != ":50053" || c.DeliveryWorkers != 256 || c.DedupTTL != 72*time.Hour ||
 					c.DeliveryTimeout != 10*time.Second || c.RetryPollInterval != 100*time.Millisecond ||
-					c.RetryWorkers != 64 || c.MaxInFlight != 10 || c.SuspendAfter != 5 || c.SMTP.Addr != "" || c.SMTP.From != "hookwire@localhost" {
+					c.RetryWorkers != 64 || c.MaxInFlight != 10 || c.SuspendAfter != 5 || c.SMTP.Addr != "" || c.SMTP.From != "hookwire@localhost" ||
+					c.AckWait != 15*time.Second || c.ShutdownGrace != 25*time.Second {
 					t.Fatalf("defaults = %+v", c)
 				}
 			},
@@ -67,9 +68,11 @@ func TestConfigFromEnv(t *testing.T) {
 				"HOOKWIRE_SMTP_ADDR", "HOOKWIRE_SMTP_FROM", "without HOOKWIRE_SMTP_USERNAME"},
 		},
 		{
-			name:    "ack wait not above the timeout, bad jitter",
-			env:     map[string]string{"HOOKWIRE_DEV": "true", "HOOKWIRE_ACK_WAIT": "5s", "HOOKWIRE_RETRY_JITTER": "2", "HOOKWIRE_PUBLISH_ACK_TIMEOUT": "0s"},
-			wantErr: []string{"HOOKWIRE_ACK_WAIT 5s: must exceed", "HOOKWIRE_RETRY_JITTER 2", "HOOKWIRE_PUBLISH_ACK_TIMEOUT 0s"},
+			name: "ack wait too short, no grace, bad jitter",
+			env: map[string]string{"HOOKWIRE_DEV": "true", "HOOKWIRE_ACK_WAIT": "500ms", "HOOKWIRE_SHUTDOWN_GRACE": "0s",
+				"HOOKWIRE_RETRY_JITTER": "2", "HOOKWIRE_PUBLISH_ACK_TIMEOUT": "0s"},
+			wantErr: []string{"HOOKWIRE_ACK_WAIT 500ms: must be at least 1s", "HOOKWIRE_SHUTDOWN_GRACE 0s",
+				"HOOKWIRE_RETRY_JITTER 2", "HOOKWIRE_PUBLISH_ACK_TIMEOUT 0s"},
 		},
 	}
 	for _, tt := range tests {
@@ -117,7 +120,7 @@ func TestEnvVars(t *testing.T) {
 		"HOOKWIRE_TOKENS_FILE": "/other", "HOOKWIRE_DELIVERY_WORKERS": "7", "HOOKWIRE_RETRY_WORKERS": "7",
 		"HOOKWIRE_MAX_IN_FLIGHT_DEFAULT": "7", "HOOKWIRE_SUSPEND_AFTER": "7", "HOOKWIRE_SMTP_ADDR": "mail:25",
 		"HOOKWIRE_SMTP_FROM": "a@b.example", "HOOKWIRE_SMTP_USERNAME": "u", "HOOKWIRE_SMTP_PASSWORD": "p",
-		"HOOKWIRE_FANOUT_WORKERS": "7", "HOOKWIRE_DEDUP_TTL": "7h", "HOOKWIRE_ACK_WAIT": "77s",
+		"HOOKWIRE_FANOUT_WORKERS": "7", "HOOKWIRE_DEDUP_TTL": "7h", "HOOKWIRE_ACK_WAIT": "77s", "HOOKWIRE_SHUTDOWN_GRACE": "7s",
 		"HOOKWIRE_RETRY_JITTER": "0.5", "HOOKWIRE_RETRY_POLL_INTERVAL": "7s", "HOOKWIRE_DELIVERY_TIMEOUT": "7s",
 		"HOOKWIRE_ALLOW_CIDRS": "10.0.0.0/8", "HOOKWIRE_HTTPS_ONLY": "true", "HOOKWIRE_STREAM_REPLICAS": "3",
 		"HOOKWIRE_DELIVERIES_DUPLICATE_WINDOW": "7m", "HOOKWIRE_PUBLISH_ACK_TIMEOUT": "7s",

@@ -36,6 +36,7 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	r.Int("HOOKWIRE_FANOUT_WORKERS", &c.FanoutWorkers)
 	r.Duration("HOOKWIRE_DEDUP_TTL", &c.DedupTTL)
 	r.Duration("HOOKWIRE_ACK_WAIT", &c.AckWait)
+	r.Duration("HOOKWIRE_SHUTDOWN_GRACE", &c.ShutdownGrace)
 	r.Float("HOOKWIRE_RETRY_JITTER", &c.RetryJitter)
 	r.Duration("HOOKWIRE_RETRY_POLL_INTERVAL", &c.RetryPollInterval)
 	r.Duration("HOOKWIRE_DELIVERY_TIMEOUT", &c.DeliveryTimeout)

@@ -16,8 +16,12 @@ import (
 
 // Run keeps the match index current and, once it holds every subscription,
 // fans out events, delivers tasks, releases due retries and parked tasks,
-// until ctx ends. Work in progress when ctx ends is left unacknowledged and
-// redelivered by JetStream, so stopping at any moment loses nothing.
+// until ctx ends. Then it stops pulling, hands back every message it has
+// not started (nak without delay: another replica takes it at once), and
+// gives the attempts in flight HOOKWIRE_SHUTDOWN_GRACE to finish and be
+// recorded (package lane). Whatever is still unsettled when the process
+// dies is redelivered by JetStream after AckWait, so stopping at any
+// moment loses nothing.
 func (s *Service) Run(ctx context.Context) error {
 	reg, err := (&gauges{s: s}).register()
 	if err != nil {
@@ -37,7 +41,8 @@ func (s *Service) Run(ctx context.Context) error {
 		s.log.Info("dispatcher running", "subscriptions", s.index.Len(), "delivery_workers", s.cfg.DeliveryWorkers,
 			"retry_workers", s.cfg.RetryWorkers, "fanout_workers", s.cfg.FanoutWorkers)
 		g.Go(func() error {
-			return pool.Run(ctx, s.fanCons, s.cfg.FanoutWorkers, 4*s.cfg.FanoutWorkers, s.log, s.fanout.Handle)
+			return pool.Run(ctx, s.fanCons, pool.Options{Workers: s.cfg.FanoutWorkers, Buffer: fanoutBuffer(s.cfg),
+				KeepAlive: s.cfg.AckWait / 3}, s.log, s.fanout.Handle)
 		})
 		g.Go(func() error { return s.lanes.Run(ctx) })
 		for c, cons := range map[lane.Class]jetstream.Consumer{lane.First: s.delCons, lane.Later: s.retCons} {
@@ -46,9 +51,9 @@ func (s *Service) Run(ctx context.Context) error {
 				buffer = s.cfg.RetryWorkers
 			}
 			g.Go(func() error {
-				return pool.Run(ctx, cons, routers, buffer, s.log, func(ctx context.Context, msg jetstream.Msg) {
-					s.lanes.Submit(ctx, c, msg)
-				})
+				// No KeepAlive: the lanes keep their messages alive from Submit on.
+				return pool.Run(ctx, cons, pool.Options{Workers: routers, Buffer: buffer}, s.log,
+					func(ctx context.Context, msg jetstream.Msg) { s.lanes.Submit(ctx, c, msg) })
 			})
 		}
 		g.Go(func() error { return s.retries.Run(ctx) })

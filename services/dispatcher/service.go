@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		Wake: s.releaser.Wake,
 	}, worker.Options{Timeout: cfg.DeliveryTimeout, Jitter: cfg.RetryJitter, SuspendAfter: cfg.SuspendAfter})
 	s.held = park.NewWithKeys(deps.Redis, s.queue, s.clock, s.log, lane.HeldPrefix, lane.HeldListKey)
-	s.lanes = lane.New(s.index, ratelimit.New(deps.Redis), s.held, s.worker.HandleTask, s.log, s.laneOptions())
+	s.lanes = lane.New(s.index, ratelimit.New(deps.Redis), s.held, s.worker.Attempt, s.log, s.laneOptions())
 	s.api = deliveryapi.New(deliveryapi.Deps{
 		Log: s.dlog, Subscriptions: s.store, Events: s.events, Enqueuer: s.queue,
 		Clock: s.clock.Now, Logger: s.log,
@@ -178,46 +178,59 @@ func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
 	if s.dlog, err = deliverylog.Open(ctx, js, s.cfg.DeliveryLog, deliverylog.WithClock(s.clock.Now)); err != nil {
 		return err
 	}
-	fcfg := fanout.ConsumerConfig(s.cfg.AckWait, 4*s.cfg.FanoutWorkers)
+	fcfg := fanout.ConsumerConfig(s.cfg.AckWait, replicaHeadroom*(fanoutBuffer(s.cfg)+s.cfg.FanoutWorkers))
 	if s.fanCons, err = s.events.CreateOrUpdateConsumer(ctx, fcfg); err != nil {
 		return fmt.Errorf("open consumer %s on %s: %w", fanout.Consumer, bus.EventsStream, err)
 	}
-	if s.delCons, err = s.deliveryConsumer(ctx, DeliverConsumer, task.SubjectPrefix, s.cfg.DeliveryWorkers); err != nil {
+	if s.delCons, err = s.deliveryConsumer(ctx, DeliverConsumer, task.SubjectPrefix, lane.First); err != nil {
 		return err
 	}
-	s.retCons, err = s.deliveryConsumer(ctx, RetryConsumer, task.RetrySubjectPrefix, s.cfg.RetryWorkers)
+	s.retCons, err = s.deliveryConsumer(ctx, RetryConsumer, task.RetrySubjectPrefix, lane.Later)
 	return err
 }
 
-// deliveryConsumer opens the durable consumer of the tasks under prefix.
-// Its ack-pending set holds the attempts of its workers, the pull buffer and
-// at most half the lanes' waiting budget: the two consumers together cannot
-// overrun the budget, so tasks are held in Redis only for lanes over their
-// share (a slow subscriber), never for healthy lanes at full speed.
-func (s *Service) deliveryConsumer(ctx context.Context, name, prefix string, workers int) (jetstream.Consumer, error) {
-	c, err := s.queue.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+// replicaHeadroom is how many replicas' worth of unsettled messages a
+// consumer's MaxAckPending allows. Each process bounds what it owns itself
+// (the fan-out by its pull buffer and workers, the lanes by
+// lane.Options.MaxUnsettled), so MaxAckPending is no budget that replicas
+// share: a replica killed with all it owned holds 1/replicaHeadroom of it
+// until AckWait, and the others go on.
+const replicaHeadroom = 16
+
+// fanoutBuffer is the fan-out pull buffer.
+func fanoutBuffer(cfg Config) int { return 4 * cfg.FanoutWorkers }
+
+// deliveryConsumer opens the durable consumer of the tasks of class c
+// (under prefix). What one process owns of it is at most the lanes'
+// MaxUnsettled plus its pull buffer (the class's workers).
+func (s *Service) deliveryConsumer(ctx context.Context, name, prefix string, c lane.Class) (jetstream.Consumer, error) {
+	own := s.laneOptions().MaxUnsettled[c] + s.laneOptions().Workers[c]
+	cons, err := s.queue.Stream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "Hookwire delivery workers (" + prefix + "*)",
 		FilterSubject: prefix + ">",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       s.cfg.AckWait,
-		MaxAckPending: 2*workers + s.laneOptions().MaxWaiting/2,
+		MaxAckPending: replicaHeadroom * own,
 		MaxDeliver:    -1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open consumer %s on %s: %w", name, task.Stream, err)
 	}
-	return c, nil
+	return cons, nil
 }
 
 // laneOptions are the lanes' settings from the config.
 func (s *Service) laneOptions() lane.Options {
+	workers := [2]int{s.cfg.DeliveryWorkers, s.cfg.RetryWorkers}
+	waiting := 4 * (workers[lane.First] + workers[lane.Later])
 	return lane.Options{
 		MaxInFlight: s.cfg.MaxInFlight,
-		Workers:     [2]int{s.cfg.DeliveryWorkers, s.cfg.RetryWorkers},
-		MaxWaiting:  4 * (s.cfg.DeliveryWorkers + s.cfg.RetryWorkers),
+		Workers:     workers,
+		MaxWaiting:  waiting,
 		Touch:       s.cfg.AckWait / 3,
-	}
+		Grace:       s.cfg.ShutdownGrace,
+	}.Resolved()
 }
 
 // Register registers the gRPC DeliveryService (package deliveryapi).

@@ -7,25 +7,22 @@ import (
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
-// Run holds, releases and keeps alive the tasks of the lanes until ctx
-// ends, then waits for the attempts in progress.
+// Run holds, releases and keeps alive the lanes' tasks until ctx ends,
+// then stops (shutdown) and returns.
 func (l *Lanes) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { defer close(done); l.holdLoop(ctx) }()
-	touch, sweep := time.NewTicker(l.opts.Touch), time.NewTicker(l.opts.Sweep)
-	defer touch.Stop()
+	keep, sweep := time.NewTicker(l.opts.Touch/2), time.NewTicker(l.opts.Sweep)
+	defer keep.Stop()
 	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			<-done
-			l.mu.Lock()
-			l.closing = true // no attempt starts from now on: Add must not race Wait
-			l.mu.Unlock()
-			l.active.Wait()
+			l.shutdown(keep.C)
 			return nil
-		case <-touch.C:
-			l.touch()
+		case <-keep.C:
+			l.keepAlive()
 		case <-sweep.C:
 			l.sweep(ctx)
 		case <-l.refill:
@@ -34,8 +31,58 @@ func (l *Lanes) Run(ctx context.Context) error {
 	}
 }
 
+// shutdown starts nothing more, hands back every task that has not
+// started, and waits up to Grace for the attempts in flight (keeping their
+// messages alive meanwhile); then cancels the rest, which hand their tasks
+// back too.
+func (l *Lanes) shutdown(keep <-chan time.Time) {
+	l.mu.Lock()
+	l.closing = true // no attempt starts and no Add happens from now on: Add must not race Wait
+	close(l.stop)
+	var back []item
+	for _, ln := range l.lanes {
+		for _, c := range []Class{First, Later} {
+			for len(ln.queue[c]) > 0 {
+				back = append(back, l.dequeue(ln, c))
+			}
+		}
+	}
+	l.mu.Unlock()
+	for _, it := range back {
+		l.settle(it, leave)
+	}
+	idle := make(chan struct{})
+	go func() { l.active.Wait(); close(idle) }()
+	grace := time.NewTimer(l.opts.Grace)
+	defer grace.Stop()
+wait:
+	for {
+		select {
+		case <-idle:
+			break wait
+		case <-keep:
+			l.keepAlive()
+		case <-grace.C:
+			l.log.Warn("shutdown grace over: handing back the attempts still in flight", "grace", l.opts.Grace,
+				"in_flight", l.Stats().InFlight)
+			l.stopWork()
+			<-idle
+			break wait
+		}
+	}
+	for {
+		select {
+		case it := <-l.spill: // spilled after holdLoop stopped
+			l.settle(it, leave)
+		default:
+			l.stopWork()
+			return
+		}
+	}
+}
+
 // holdLoop moves spilled tasks to Redis, a batch per round trip, and only
-// then acks their messages.
+// then settles their messages.
 func (l *Lanes) holdLoop(ctx context.Context) {
 	for {
 		var batch []item
@@ -59,16 +106,18 @@ func (l *Lanes) holdLoop(ctx context.Context) {
 			ts[i] = it.t
 		}
 		if err := l.held.ParkAll(ctx, ts); err != nil {
+			o := leave
 			if ctx.Err() == nil {
 				l.log.Error("hold tasks at their subscriptions' cap", "tasks", len(ts), "err", err)
-				for _, it := range batch {
-					_ = it.msg.NakWithDelay(l.opts.ErrorDelay)
-				}
+				o = task.Outcome{Verdict: task.RetryLater, Delay: l.opts.ErrorDelay}
+			}
+			for _, it := range batch {
+				l.settle(it, o)
 			}
 			continue
 		}
 		for _, it := range batch {
-			_ = it.msg.Ack()
+			l.settle(it, task.Outcome{Verdict: task.SetAside})
 		}
 		l.heldTasks.Add(ctx, int64(len(batch)))
 		l.mu.Lock()
@@ -157,33 +206,53 @@ func (l *Lanes) sweep(ctx context.Context) {
 	}
 }
 
-// touch tells JetStream that every waiting task is still being worked on,
-// so none is redelivered while it waits for a slot or for the rate limit.
-func (l *Lanes) touch() {
-	l.mu.Lock()
-	var its []item
-	for _, ln := range l.lanes {
-		its = append(its, ln.queue[First]...)
-		its = append(its, ln.queue[Later]...)
+// keepAlive tells JetStream that every unsettled message not touched for
+// half of Touch is still in progress, wherever it waits (a lane queue, a
+// worker, a crew goroutine, the rate limit, a blocked router) or while its
+// attempt is in flight. It runs every half of Touch, so no message goes
+// longer than Touch untouched.
+func (l *Lanes) keepAlive() {
+	now := time.Now()
+	before := now.Add(-l.opts.Touch / 2).UnixNano()
+	l.liveMu.Lock()
+	var due []*message
+	for m := range l.live {
+		if m.touched.Load() <= before {
+			due = append(due, m)
+		}
 	}
-	l.mu.Unlock()
-	for _, it := range its {
-		_ = it.msg.InProgress()
+	l.liveMu.Unlock()
+	for _, m := range due {
+		if !m.Settled() {
+			_ = m.Msg.InProgress()
+			m.touched.Store(now.UnixNano())
+		}
 	}
 }
 
 // Stats are the lanes' counts, for tests and metrics.
 type Stats struct {
 	Lanes, InFlight, Waiting int
+	// Unsettled is how many DELIVERIES messages the lanes own; Oldest is
+	// how long the oldest of them has been owned (0 with none).
+	Unsettled int
+	Oldest    time.Duration
 }
 
 // Stats returns the current counts.
 func (l *Lanes) Stats() Stats {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	s := Stats{Lanes: len(l.lanes), Waiting: l.waiting}
 	for _, ln := range l.lanes {
 		s.InFlight += ln.inFlight
+	}
+	l.mu.Unlock()
+	now := time.Now()
+	l.liveMu.Lock()
+	defer l.liveMu.Unlock()
+	s.Unsettled = len(l.live)
+	for m := range l.live {
+		s.Oldest = max(s.Oldest, now.Sub(m.received))
 	}
 	return s
 }

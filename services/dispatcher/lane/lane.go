@@ -16,6 +16,28 @@
 // thus ties up at most MaxInFlight workers, and everything behind it waits
 // in memory or in Redis, never in a worker or in front of other lanes.
 //
+// # The lanes own their messages
+//
+// From Submit to its settlement, a DELIVERIES message belongs to the
+// lanes: the attempt code (Runner, worker.Worker.Attempt) only returns a
+// task.Outcome, and settle acks or naks the message once every task it
+// carries has one (task.Settlement). While a message is unsettled —
+// queued, waiting for a worker or a crew goroutine, in flight, waiting
+// for its rate limit, or in the Submit of a router blocked for a worker —
+// keepAlive tells JetStream it is in progress every Touch at most, by its
+// age, not by where it waits; so JetStream redelivers a message only when
+// its process is gone, and the consumers' AckWait can be short. The
+// invariants are listed in the dispatcher's doc.go.
+//
+// # Stopping
+//
+// When Run's context ends, nothing starts any more: every task that has
+// not started (queued, waiting for a worker, about to be held) is handed
+// back at once (task.Leave: nak without delay, so another replica takes
+// it), and the attempts in flight get Options.Grace to finish and be
+// recorded; after it their context is cancelled and they are handed back
+// too.
+//
 // # Rate limits wait in the lane
 //
 // Just before an attempt, a rate-limited subscription asks the Redis GCRA
@@ -37,13 +59,15 @@
 // retries; the in-flight cap covers both.
 //
 // The cap is per process: with R dispatcher replicas a subscriber sees at
-// most R × MaxInFlight requests at once. The rate limit is global (Redis).
+// most R × MaxInFlight requests at once (the README says why). The rate
+// limit is global (Redis).
 package lane
 
 import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -86,11 +110,13 @@ type Holder interface {
 	Subscriptions(ctx context.Context) ([]string, error)
 }
 
-// Runner makes the attempt of t and settles msg (worker.Worker.HandleTask).
-// It calls sent as soon as the subscriber has answered (or the attempt
-// failed), before recording it: the lane's slot is the subscriber's
-// connection, not the bookkeeping. sent may be called more than once.
-type Runner func(ctx context.Context, msg jetstream.Msg, t task.Task, sent func())
+// Runner makes the attempt of t and returns what its message needs
+// (worker.Worker.Attempt); it never settles the message. redelivered:
+// JetStream delivered the message before. It calls sent as soon as the
+// subscriber has answered (or the attempt failed), before recording it:
+// the lane's slot is the subscriber's connection, not the bookkeeping.
+// sent may be called more than once.
+type Runner func(ctx context.Context, t task.Task, redelivered bool, sent func()) task.Outcome
 
 // Options tune the lanes.
 type Options struct {
@@ -101,14 +127,33 @@ type Options struct {
 	// tasks sharing a message 1/n; default 4 × (Workers[First] +
 	// Workers[Later]). A lane's queue is bounded the same way.
 	MaxWaiting int
-	// Touch is how often waiting tasks tell JetStream they are in progress;
-	// keep it well under the consumer's AckWait. Default 20s.
+	// Touch is the longest an unsettled message goes without telling
+	// JetStream it is in progress; keep it well under the consumers'
+	// AckWait (the service uses AckWait/3). Default 5s.
 	Touch time.Duration
+	// Grace is how long attempts in flight may take to finish once Run's
+	// context ends (HOOKWIRE_SHUTDOWN_GRACE). Default 25s.
+	Grace time.Duration
 	// Sweep is how often held tasks of idle lanes are looked for (they may
 	// have been held by another replica, or before a restart). Default 2s.
 	Sweep time.Duration
 	// ErrorDelay is the pause of a lane whose rate limit cannot be read.
 	ErrorDelay time.Duration
+	// MaxUnsettled bounds the DELIVERIES messages of each Class this
+	// process owns at once: Submit waits (and its router pulls no more)
+	// until one settles. It is what each consumer's MaxAckPending used to
+	// bound, kept per process so that a dead replica's messages cannot use
+	// up a budget the others share. Default 2 × Workers + MaxWaiting/2 per
+	// class: the two classes together cannot overrun the waiting budget,
+	// so tasks are held in Redis only for lanes over their share (a slow
+	// subscriber), never for healthy lanes at full speed.
+	MaxUnsettled [2]int
+}
+
+// Resolved is o with every unset option at its default.
+func (o Options) Resolved() Options {
+	o.defaults()
+	return o
 }
 
 func (o *Options) defaults() {
@@ -125,13 +170,21 @@ func (o *Options) defaults() {
 		o.MaxWaiting = 4 * (o.Workers[First] + o.Workers[Later])
 	}
 	if o.Touch <= 0 {
-		o.Touch = 20 * time.Second
+		o.Touch = 5 * time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 25 * time.Second
 	}
 	if o.Sweep <= 0 {
 		o.Sweep = 2 * time.Second
 	}
 	if o.ErrorDelay <= 0 {
 		o.ErrorDelay = time.Second
+	}
+	for c := range o.MaxUnsettled {
+		if o.MaxUnsettled[c] <= 0 {
+			o.MaxUnsettled[c] = 2*o.Workers[c] + o.MaxWaiting/2
+		}
 	}
 }
 
@@ -148,8 +201,19 @@ type Lanes struct {
 	limited   metric.Int64Counter // attempts postponed by the rate limit
 	heldTasks metric.Int64Counter // tasks held in Redis
 
+	// work is the attempts' context: it outlives Run's so that attempts in
+	// flight finish during the shutdown grace; stopWork ends it.
+	work     context.Context
+	stopWork context.CancelFunc
+	stop     chan struct{} // closed when Run's context ends: nothing starts
+
+	liveMu   sync.Mutex
+	live     map[*message]struct{} // unsettled messages (keepAlive)
+	admitted [2]int                // of them, those counted against MaxUnsettled
+	room     [2]chan struct{}      // closed when admitted drops under MaxUnsettled; nil: no one waits
+
 	mu      sync.Mutex
-	closing bool // Run is stopping: launch starts nothing more
+	closing bool // Run is stopping: nothing starts or waits any more
 	lanes   map[string]*lane
 	waiting int // tasks queued in all lanes
 	units   int // their weight (see item.weight): the budget MaxWaiting counts it
@@ -157,16 +221,25 @@ type Lanes struct {
 	spill  chan item
 	refill chan struct{}
 	wanted map[string]struct{} // lanes asking for their held tasks (under mu)
-	active sync.WaitGroup      // attempts and their launches
+	active sync.WaitGroup      // attempts, their launches, tasks on their way to spill
+}
+
+// message is one DELIVERIES message, owned by the lanes from Submit until
+// its Settlement settles it.
+type message struct {
+	task.Settlement
+	class       Class
+	admitted    bool // counted in Lanes.admitted (under liveMu)
+	redelivered bool
+	received    time.Time
+	touched     atomic.Int64 // unix ns of its last InProgress (or receipt)
 }
 
 // item is one task and its DELIVERIES message.
 type item struct {
-	t      task.Task
-	msg    jetstream.Msg
-	class  Class
-	queued bool      // waited in a lane since then: maybe refresh its ack timer (stale)
-	since  time.Time // when it started waiting
+	t     task.Task
+	m     *message
+	class Class
 	// weight is the item's share of its message, in units of 1/unit of a
 	// message: unit for a task alone, unit/n for each of n tasks sharing
 	// one. The waiting budgets count weight, not tasks: what a waiting
@@ -179,15 +252,8 @@ type item struct {
 // unit is the weight of a whole message.
 const unit = task.MaxShared
 
-// stale reports whether a task that waited in its lane must refresh its
-// ack timer before the attempt. A short wait costs the attempt no more of
-// the consumer's AckWait than the pull buffer does, and the touch loop
-// refreshes long waits every Touch; only a wait of over an eighth of Touch
-// is refreshed again, so a healthy lane at full speed sends no extra
-// message per task.
-func (it item) stale(touch time.Duration) bool {
-	return it.queued && time.Since(it.since) >= touch/8
-}
+// leave is the outcome of a task handed back unstarted.
+var leave = task.Outcome{Verdict: task.Leave}
 
 // lane is one subscription's state in this process (guarded by Lanes.mu).
 type lane struct {
@@ -211,7 +277,9 @@ func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts 
 	opts.defaults()
 	l := &Lanes{index: ix, limiter: lim, held: held, run: run, log: log, opts: opts,
 		lanes: map[string]*lane{}, spill: make(chan item, 1024), refill: make(chan struct{}, 1),
-		wanted: map[string]struct{}{}, crew: newCrew(crewIdle)}
+		wanted: map[string]struct{}{}, crew: newCrew(crewIdle), stop: make(chan struct{}),
+		live: map[*message]struct{}{}}
+	l.work, l.stopWork = context.WithCancel(context.Background())
 	for c := range l.sem {
 		l.sem[c] = make(chan struct{}, opts.Workers[c])
 	}
@@ -255,10 +323,12 @@ func (l *Lanes) limits(subID string) (capacity, queue int) {
 	return capacity, max(4*capacity, minQueue, l.opts.MaxWaiting/laneShare)
 }
 
-// Submit routes the tasks of one DELIVERIES message of class c (one, or
-// several sharing the message: task.Parts settles it): start, wait, or
-// hold. It blocks only while every worker of the class is busy
-// (backpressure on the consumer), or while the hold queue is full.
+// Submit takes one DELIVERIES message of class c and routes its tasks
+// (one, or several sharing the message: its task.Settlement settles it
+// once all have an outcome): start, wait, or hold. It blocks only while
+// every worker of the class is busy (backpressure on the consumer), or
+// while the hold queue is full. Once ctx has ended (or Run stopped), the
+// message is handed back at once.
 func (l *Lanes) Submit(ctx context.Context, c Class, msg jetstream.Msg) {
 	ts, err := task.DecodeAll(msg.Data(), msg.Headers())
 	if err != nil {
@@ -267,13 +337,89 @@ func (l *Lanes) Submit(ctx context.Context, c Class, msg jetstream.Msg) {
 		return
 	}
 	n := len(ts)
-	for i, m := range task.Parts(msg, n) {
+	m := l.track(msg, n, c)
+	if !l.admit(ctx, m) {
+		for range n {
+			l.settle(item{m: m}, leave)
+		}
+		return
+	}
+	for i, t := range ts {
 		w := unit / n
 		if i < unit%n {
-			w++ // the parts' weights add up to one message
+			w++ // the tasks' weights add up to one message
 		}
-		l.submit(ctx, item{t: ts[i], msg: m, class: c, weight: w})
+		l.submit(ctx, item{t: t, m: m, class: c, weight: w})
 	}
+}
+
+// track makes msg, carrying n tasks, one of the lanes' unsettled messages.
+// A message older than half of Touch may have waited that long in the pull
+// buffer (JetStream's ack timer runs from its delivery, which the client
+// does not see): it is kept alive at once.
+func (l *Lanes) track(msg jetstream.Msg, n int, c Class) *message {
+	m := &message{class: c, received: time.Now()}
+	m.Init(msg, n)
+	if md, err := msg.Metadata(); err == nil {
+		m.redelivered = md.NumDelivered > 1
+		if m.received.Sub(md.Timestamp) >= l.opts.Touch/2 {
+			_ = msg.InProgress()
+		}
+	}
+	m.touched.Store(m.received.UnixNano())
+	l.liveMu.Lock()
+	l.live[m] = struct{}{}
+	l.liveMu.Unlock()
+	return m
+}
+
+// admit waits until m's class has fewer than MaxUnsettled admitted
+// messages, and counts m; false when ctx ended or the lanes stopped first.
+// m is kept alive while it waits.
+func (l *Lanes) admit(ctx context.Context, m *message) bool {
+	c := m.class
+	l.liveMu.Lock()
+	for l.admitted[c] >= l.opts.MaxUnsettled[c] {
+		if l.room[c] == nil {
+			l.room[c] = make(chan struct{})
+		}
+		room := l.room[c]
+		l.liveMu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return false
+		case <-l.stop:
+			return false
+		}
+		l.liveMu.Lock()
+	}
+	l.admitted[c]++
+	m.admitted = true
+	l.liveMu.Unlock()
+	return true
+}
+
+// settle records it's outcome; the last task of its message settles the
+// message, which then stops being kept alive and frees its admission. It
+// is the only place that settles a DELIVERIES message (besides Submit
+// terminating a malformed one).
+func (l *Lanes) settle(it item, o task.Outcome) {
+	settled, _ := it.m.Settle(o)
+	if !settled {
+		return
+	}
+	m := it.m
+	l.liveMu.Lock()
+	delete(l.live, m)
+	if m.admitted {
+		l.admitted[m.class]--
+		if l.room[m.class] != nil {
+			close(l.room[m.class])
+			l.room[m.class] = nil
+		}
+	}
+	l.liveMu.Unlock()
 }
 
 // enqueue puts it in ln's queue, at the back or the front. l.mu is held.
@@ -304,6 +450,11 @@ func (l *Lanes) submit(ctx context.Context, it item) {
 	t, c := it.t, it.class
 	capacity, queue := l.limits(t.SubscriptionID)
 	l.mu.Lock()
+	if l.closing || ctx.Err() != nil {
+		l.mu.Unlock()
+		l.settle(it, leave)
+		return
+	}
 	ln := l.lanes[t.SubscriptionID]
 	if ln == nil {
 		ln = &lane{id: t.SubscriptionID}
@@ -315,16 +466,20 @@ func (l *Lanes) submit(ctx context.Context, it item) {
 		l.mu.Unlock()
 		l.launch(ctx, ln, it, true)
 	case ln.units < queue*unit && l.units < l.opts.MaxWaiting*unit && !(ln.held && c == First):
-		it.queued, it.since = true, time.Now()
 		l.enqueue(ln, it, false)
 		l.mu.Unlock()
 	default:
 		ln.held = true
+		l.active.Add(1) // Run's shutdown waits for it to reach spill, or to be handed back
 		l.mu.Unlock()
-		it.t = it.t.SetAsideAgain(task.Redelivered(it.msg))
+		defer l.active.Done()
+		it.t = it.t.SetAside()
 		select {
 		case l.spill <- it:
 		case <-ctx.Done():
+			l.settle(it, leave)
+		case <-l.stop:
+			l.settle(it, leave)
 		}
 	}
 }

@@ -10,72 +10,86 @@ import (
 
 // launch runs it on a worker of its class (a crew goroutine); the lane slot
 // is already taken.
-// With wait, the caller blocks until a worker is free (Submit: backpressure);
-// otherwise a goroutine waits for one (a slot handed over by a finished
-// attempt or a resumed lane must not block that caller).
+// With wait, the caller blocks until a worker is free (Submit: backpressure;
+// ctx is the caller's); otherwise a goroutine waits for one (a slot handed
+// over by a finished attempt or a resumed lane must not block that
+// caller). Once the lanes stop, a task still waiting for a worker is
+// handed back.
 func (l *Lanes) launch(ctx context.Context, ln *lane, it item, wait bool) {
 	l.mu.Lock()
-	if l.closing { // Run is waiting for the attempts: leave it unacked, JetStream redelivers it
+	if l.closing {
 		ln.inFlight--
 		l.mu.Unlock()
+		l.settle(it, leave)
 		return
 	}
 	l.active.Add(1)
 	l.mu.Unlock()
 	sem := l.sem[it.class]
-	acquire := func() bool {
+	acquire := func(done <-chan struct{}) bool {
 		select {
 		case sem <- struct{}{}:
 			return true
-		case <-ctx.Done():
-			l.finish(ctx, ln) // left unacked: JetStream redelivers it
-			l.active.Done()
-			return false
+		case <-done:
+		case <-l.stop:
 		}
+		l.finish(ln)
+		l.settle(it, leave)
+		l.active.Done()
+		return false
 	}
 	if wait {
-		if !acquire() {
-			return
+		if acquire(ctx.Done()) {
+			l.crew.run(l.work, func() { l.attempt(ln, it) })
 		}
-		l.crew.run(ctx, func() { l.attempt(ctx, ln, it) })
 		return
 	}
-	l.crew.run(ctx, func() {
-		if acquire() {
-			l.attempt(ctx, ln, it)
+	l.crew.run(l.work, func() {
+		if acquire(nil) {
+			l.attempt(ln, it)
 		}
 	})
 }
 
-// attempt runs on a worker: rate limit, then the delivery.
-func (l *Lanes) attempt(ctx context.Context, ln *lane, it item) {
+// attempt runs on a worker: rate limit, then the delivery, then the
+// settlement of its outcome. A task whose worker came free only after the
+// lanes began to stop has not started: it is handed back.
+func (l *Lanes) attempt(ln *lane, it item) {
 	defer l.active.Done()
 	defer func() { <-l.sem[it.class] }()
-	if wait := l.rateWait(ctx, it); wait > 0 {
+	select {
+	case <-l.stop:
+		l.finish(ln)
+		l.settle(it, leave)
+		return
+	default:
+	}
+	if wait := l.rateWait(it); wait > 0 {
 		l.mu.Lock()
-		if !it.queued {
-			it.queued, it.since = true, time.Now()
+		ln.inFlight--
+		if l.closing {
+			l.mu.Unlock()
+			l.settle(it, leave)
+			return
 		}
 		l.enqueue(ln, it, true)
-		ln.inFlight--
 		ln.paused = true
 		l.mu.Unlock()
-		time.AfterFunc(wait, func() { l.resume(ctx, ln) })
+		time.AfterFunc(wait, func() { l.resume(ln) })
 		return
 	}
-	if it.stale(l.opts.Touch) {
-		_ = it.msg.InProgress() // it waited a while
-	}
 	var once sync.Once
-	sent := func() { once.Do(func() { l.finish(ctx, ln) }) }
-	l.run(ctx, it.msg, it.t, sent)
+	sent := func() { once.Do(func() { l.finish(ln) }) }
+	o := l.run(l.work, it.t, it.m.redelivered, sent)
 	sent()
+	l.settle(it, o)
 }
 
 // rateWait asks the subscription's rate limit; > 0 means wait that long.
 // Tasks of a resting or deleted subscription are only parked or discarded:
 // they do not use the budget.
-func (l *Lanes) rateWait(ctx context.Context, it item) time.Duration {
+func (l *Lanes) rateWait(it item) time.Duration {
+	ctx := l.work
 	rec, ok := l.index.Get(it.t.SubscriptionID)
 	if !ok || rec.Status != subscription.StatusActive || rec.RateLimit == nil || ctx.Err() != nil {
 		return 0
@@ -95,24 +109,24 @@ func (l *Lanes) rateWait(ctx context.Context, it item) time.Duration {
 }
 
 // resume ends a rate-limit pause.
-func (l *Lanes) resume(ctx context.Context, ln *lane) {
+func (l *Lanes) resume(ln *lane) {
 	l.mu.Lock()
 	ln.paused = false
 	next := l.next(ln)
 	l.mu.Unlock()
 	for _, it := range next {
-		l.launch(ctx, ln, it, false)
+		l.launch(l.work, ln, it, false)
 	}
 }
 
 // finish frees an attempt's slot and hands it on.
-func (l *Lanes) finish(ctx context.Context, ln *lane) {
+func (l *Lanes) finish(ln *lane) {
 	l.mu.Lock()
 	ln.inFlight--
 	next := l.next(ln)
 	l.mu.Unlock()
 	for _, it := range next {
-		l.launch(ctx, ln, it, false)
+		l.launch(l.work, ln, it, false)
 	}
 }
 

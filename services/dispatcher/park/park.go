@@ -3,9 +3,11 @@
 // the subscription is active again (or deleted: the workers then discard
 // them with a log entry). Nothing is dropped while a subscription rests.
 //
-// Each subscription's tasks are a sorted set (score = when parked, member =
-// task JSON); the set ListKey lists the subscriptions that have any, so a
-// restarted dispatcher finds them without scanning the keyspace.
+// Each subscription's tasks are a sorted set (score = when set aside,
+// member = the task's encoding, task.Task.SetAside: the same for every
+// copy of one task, so setting a task aside twice keeps one member and its
+// first score); the set ListKey lists the subscriptions that have any, so
+// a restarted dispatcher finds them without scanning the keyspace.
 package park
 
 import (
@@ -67,17 +69,18 @@ func (l *Lot) Park(ctx context.Context, t task.Task) error {
 	return l.ParkAll(ctx, []task.Task{t})
 }
 
-// ParkAll sets every task aside in one round trip.
+// ParkAll sets every task aside in one round trip. The callers have made
+// each one t.SetAside(). A task set aside already (a copy of it) keeps its
+// member and its place.
 func (l *Lot) ParkAll(ctx context.Context, ts []task.Task) error {
-	now := l.clock.Now().UnixMilli()
+	now := float64(l.clock.Now().UnixMilli())
 	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, t := range ts {
-			t = t.SetAside(now)
 			b, err := t.Encode()
 			if err != nil {
 				return err
 			}
-			p.ZAdd(ctx, l.prefix+t.SubscriptionID, redis.Z{Score: float64(t.Parked), Member: b})
+			p.ZAddNX(ctx, l.prefix+t.SubscriptionID, redis.Z{Score: now, Member: b})
 			p.SAdd(ctx, l.list, t.SubscriptionID)
 		}
 		return nil
@@ -132,7 +135,8 @@ func (l *Lot) Count(ctx context.Context, subID string) (int64, error) {
 
 // Release puts every task parked for subID back on the queue, oldest first,
 // and returns how many. Each batch is published (idempotently: the MsgID
-// holds the parking time) before it is removed, so a crash loses nothing.
+// of a released member is always the same, task.Task.Released) before it
+// is removed, so a crash loses nothing.
 func (l *Lot) Release(ctx context.Context, subID string) (int, error) {
 	return l.ReleaseN(ctx, subID, -1)
 }
@@ -141,9 +145,9 @@ func (l *Lot) Release(ctx context.Context, subID string) (int, error) {
 //
 // Only the tasks parked when the release starts are released: a task set
 // aside again meanwhile (its subscription was paused again, and the worker
-// parked the released task anew) has a higher score — SetAside only grows
-// it — and waits for the next release, so a release never chases its own
-// tail.
+// parked the released task anew: a member of its own, its Parked count one
+// higher) has a later score and waits for the next release, so a release
+// never chases its own tail.
 func (l *Lot) ReleaseN(ctx context.Context, subID string, n int) (int, error) {
 	key, total := l.prefix+subID, 0
 	last, err := l.rdb.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: key, Start: 0, Stop: 0, Rev: true}).Result()
@@ -175,7 +179,7 @@ func (l *Lot) ReleaseN(ctx context.Context, subID string, n int) (int, error) {
 				l.log.Error("dropping malformed parked entry", "subscription_id", subID, "err", err)
 				continue
 			}
-			ts = append(ts, t)
+			ts = append(ts, t.Released())
 		}
 		if err := l.queue.EnqueueAll(ctx, ts); err != nil {
 			return total, fmt.Errorf("release parked tasks of %s: %w", subID, err)

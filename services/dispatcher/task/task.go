@@ -32,10 +32,11 @@ type Task struct {
 	Step           int    // 0 = first attempt; k = k-th retry
 	Trigger        Trigger
 	Run            string // unique per Redeliver/Replay request
-	// Parked is when (unix ms) the task was last set aside: parked for a
-	// paused or suspended subscription, held at its in-flight cap, or
-	// waiting for its rate limit. It makes the released task's MsgID new, so
-	// the queue's duplicate window does not swallow it (see SetAside).
+	// Parked counts the task's releases from Redis (held at its in-flight
+	// cap, or parked for a paused or suspended subscription): each release
+	// makes its MsgID new, so the queue's duplicate window does not swallow
+	// it (see Released). Versions before it was a counter wrote the time
+	// set aside (unix ms) here; counting on from that works the same.
 	Parked int64
 	// Rerun marks a first attempt that may have been made already: its
 	// fan-out ran again (the EVENTS message was redelivered, or is older
@@ -51,21 +52,26 @@ type Task struct {
 	TP string
 }
 
-// SetAside stamps t as set aside at nowMs (unix ms). The stamp only grows,
-// even on a clock that stands still, so every release has a new MsgID.
-func (t Task) SetAside(nowMs int64) Task {
-	t.Parked = max(nowMs, t.Parked+1)
+// SetAside is t about to be held or parked in Redis, where its member is
+// its encoding: nothing in it says when or how often it was set aside, so
+// two copies of one task (a redelivered or re-run message's) are one
+// member. A first attempt becomes a Rerun, whoever set it aside: a copy of
+// it may be attempted, held or parked already, and the worker checks the
+// delivery log after its release.
+func (t Task) SetAside() Task {
+	if t.Trigger == Scheduled && t.Step == 0 {
+		t.Rerun = true
+	}
 	return t
 }
 
-// SetAsideAgain is t about to be held or parked; redelivered: its message
-// was delivered before. A first attempt then becomes a Rerun, since a copy
-// of it may be held, parked or attempted already, and the worker must check
-// the delivery log after its release.
-func (t Task) SetAsideAgain(redelivered bool) Task {
-	if redelivered && t.Trigger == Scheduled && t.Step == 0 {
-		t.Rerun = true
-	}
+// Released is t put back on the queue from Redis. Its MsgID is new (the
+// queue's duplicate window would take it for a repeat of the message it
+// was set aside from) and the same for every release of one member (a
+// crash between publishing and removing it publishes it once more, which
+// the window drops).
+func (t Task) Released() Task {
+	t.Parked++
 	return t
 }
 
@@ -87,8 +93,12 @@ func (t Task) MsgID() string {
 	return id
 }
 
-// Next is the task of the following retry step.
+// Next is the task of the following retry step. Only the delivery, the
+// trigger and the step make it: two copies of one attempt (a redelivered
+// message's, a released one's) schedule the same retry, one chain per
+// delivery.
 func (t Task) Next() Task {
 	t.Step++
+	t.Parked, t.Rerun = 0, false
 	return t
 }

@@ -16,30 +16,30 @@ import (
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
-// process runs one task to a settled state; an error means "try again".
-// redelivered: JetStream delivered t's message before (a worker died or
-// failed while handling it).
-func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sent func()) error {
+// process runs one task to its verdict (Done or SetAside); an error means
+// "try again". redelivered: JetStream delivered t's message before (a
+// worker died or failed while handling it).
+func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sent func()) (task.Verdict, error) {
 	ctx = t.TraceContext(ctx)
 	rec, ok := w.d.Index.Get(t.SubscriptionID)
 	if !ok {
-		return w.discard(ctx, t, "subscription deleted")
+		return task.Done, w.discard(ctx, t, "subscription deleted")
 	}
 	if rec.Status != subscription.StatusActive {
-		return w.park(ctx, t.SetAsideAgain(redelivered))
+		return task.SetAside, w.park(ctx, t.SetAside())
 	}
 	if skip, err := w.attempted(ctx, t, redelivered); err != nil || skip {
 		if skip {
 			w.obs.settled(ctx, OutcomeSkipped)
 		}
-		return err
+		return task.Done, err
 	}
 	ev, err := w.event(ctx, t)
 	if errors.Is(err, errEventGone) {
-		return w.eventGone(ctx, rec, t, err)
+		return task.Done, w.eventGone(ctx, rec, t, err)
 	}
 	if err != nil {
-		return err
+		return task.Done, err
 	}
 	if t.TP == "" && ev.traceparent != "" { // a task queued without trace context: join the event's trace
 		t.TP = ev.traceparent
@@ -51,27 +51,28 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 	w.obs.end(span, t, ev, res)
 	sent()
 	if ctx.Err() != nil {
-		return ctx.Err() // shutting down: the attempt did not really happen
+		return task.Done, ctx.Err() // stopped past the shutdown grace: the attempt did not really happen
 	}
 	dec := Decide(res, t, rec.Delays(), w.d.Clock.Now(), w.jitter)
 	d, err := w.record(actx, rec, t, ev, res, start, dec)
 	if err != nil {
-		return err
+		return task.Done, err
 	}
 	w.obs.attempted(actx, dec, res.Latency)
 	ctx = actx // later log lines and operational events carry the attempt's span
 	w.afterAttempt(ctx, rec, t, ev, res, dec, d)
 	switch dec.Action {
 	case Retry:
-		return w.d.Retries.Schedule(ctx, dec.Next, dec.At)
+		return task.Done, w.d.Retries.Schedule(ctx, dec.Next, dec.At)
 	case Park:
 		if err := w.d.Suspender.Suspend(ctx, rec.ID, dec.Reason); err != nil {
-			return err
+			return task.Done, err
 		}
+		t = t.SetAside()
 		t.Rerun = false // attempted on purpose: after Resume it runs again
-		return w.park(ctx, t)
+		return task.SetAside, w.park(ctx, t)
 	}
-	return nil
+	return task.Done, nil
 }
 
 // send builds the request from the subscription and the stored event and

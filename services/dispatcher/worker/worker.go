@@ -143,11 +143,10 @@ func (w *Worker) jitter(d time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(float64(d)*w.opts.Jitter) + 1))
 }
 
-// Handle processes one DELIVERIES message (its tasks one after the other,
-// without refreshing the message's ack timer: for tests and tools; the
-// service routes messages through package lane) and settles it. A malformed task
-// is terminated; an infrastructure failure naks it for another try; during
-// shutdown the message is left to be redelivered.
+// Handle processes one DELIVERIES message, its tasks one after the other,
+// and settles it (for tests and tools: the service's lanes own their
+// messages, keep them alive and call Attempt). A malformed message is
+// terminated.
 func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 	ts, err := task.DecodeAll(msg.Data(), msg.Headers())
 	if err != nil {
@@ -155,22 +154,31 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	for i, m := range task.Parts(msg, len(ts)) {
-		w.HandleTask(ctx, m, ts[i], func() {})
+	s, redelivered := task.NewSettlement(msg, len(ts)), task.Redelivered(msg)
+	for _, t := range ts {
+		_, _ = s.Settle(w.Attempt(ctx, t, redelivered, func() {}))
 	}
 }
 
-// HandleTask is Handle of a message already decoded into t; it calls sent
-// once the subscriber has answered, before the attempt is recorded.
-func (w *Worker) HandleTask(ctx context.Context, msg jetstream.Msg, t task.Task, sent func()) {
-	if err := w.process(ctx, t, task.Redelivered(msg), sent); err != nil {
-		if ctx.Err() != nil {
-			_ = msg.Nak()
-			return
-		}
+// Attempt makes the attempt t stands for and says what its message needs;
+// it never settles the message itself (its owner does: package lane).
+// redelivered: JetStream delivered t's message before. sent is called as
+// soon as the subscriber has answered (or the attempt failed), before the
+// attempt is recorded.
+//
+// This is the one place that maps what happened to a message's fate:
+// handled (Done), held or parked in Redis (SetAside), an infrastructure
+// failure (RetryLater after ErrorDelay), or ctx ended before the attempt
+// counted (Leave: another replica takes it at once).
+func (w *Worker) Attempt(ctx context.Context, t task.Task, redelivered bool, sent func()) task.Outcome {
+	v, err := w.process(ctx, t, redelivered, sent)
+	switch {
+	case err == nil:
+		return task.Outcome{Verdict: v}
+	case ctx.Err() != nil:
+		return task.Outcome{Verdict: task.Leave}
+	default:
 		w.d.Logger.WarnContext(t.TraceContext(ctx), "delivery task failed, will retry", "delivery_id", t.DeliveryID, "err", err)
-		_ = msg.NakWithDelay(w.opts.ErrorDelay)
-		return
+		return task.Outcome{Verdict: task.RetryLater, Delay: w.opts.ErrorDelay}
 	}
-	_ = msg.Ack()
 }
