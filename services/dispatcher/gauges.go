@@ -21,8 +21,9 @@ const instrumentation = "github.com/hookwire/hookwire/services/dispatcher"
 // from the last reading.
 const gaugeEvery = 5 * time.Second
 
-// gauges are the dispatcher's observable gauges: consumer lag, retries
-// waiting, tasks set aside, suspended subscriptions.
+// gauges are the dispatcher's observable gauges: consumer lag, ack-pending
+// and redelivered messages, the age of the oldest unsettled message,
+// retries waiting, tasks set aside, suspended subscriptions.
 type gauges struct {
 	s *Service
 
@@ -35,6 +36,9 @@ type gauges struct {
 // keeps its previous value.
 type reading struct {
 	pending   map[string]int64 // consumer name -> messages not yet delivered to it
+	acks      map[string]int64 // consumer name -> messages delivered, not yet settled (any replica)
+	again     map[string]int64 // consumer name -> of them, delivered more than once
+	oldest    float64          // seconds the oldest message this process owns has been unsettled
 	retries   int64
 	parked    int64
 	held      int64
@@ -57,7 +61,16 @@ func (g *gauges) register() (metric.Registration, error) {
 	suspended, err4 := m.Int64ObservableGauge("hookwire.subscriptions.suspended",
 		metric.WithDescription("Subscriptions SUSPENDED by the dispatcher (410 Gone or exhausted deliveries), as its index sees them."),
 		metric.WithUnit("{subscription}"))
-	for _, err := range []error{err1, err2, err3, err4} {
+	ackPending, err5 := m.Int64ObservableGauge("hookwire.consumer.ack_pending",
+		metric.WithDescription("Messages of a JetStream consumer delivered to a dispatcher (any replica) and not yet settled (consumer: fanout, deliver, deliver-later)."),
+		metric.WithUnit("{message}"))
+	redelivered, err6 := m.Int64ObservableGauge("hookwire.consumer.redelivered",
+		metric.WithDescription("Unsettled messages of a JetStream consumer that were delivered more than once (a replica died or handed them back)."),
+		metric.WithUnit("{message}"))
+	oldest, err7 := m.Float64ObservableGauge("hookwire.deliveries.oldest_unsettled",
+		metric.WithDescription("How long the oldest DELIVERIES message this dispatcher owns has been unsettled (0 with none)."),
+		metric.WithUnit("s"))
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
 		if err != nil {
 			return nil, err
 		}
@@ -65,14 +78,18 @@ func (g *gauges) register() (metric.Registration, error) {
 	return m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		r := g.read(ctx)
 		for name, n := range r.pending {
-			o.ObserveInt64(lag, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("consumer", name))))
+			by := metric.WithAttributeSet(attribute.NewSet(attribute.String("consumer", name)))
+			o.ObserveInt64(lag, n, by)
+			o.ObserveInt64(ackPending, r.acks[name], by)
+			o.ObserveInt64(redelivered, r.again[name], by)
 		}
+		o.ObserveFloat64(oldest, r.oldest)
 		o.ObserveInt64(retries, r.retries)
 		o.ObserveInt64(aside, r.parked, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "parked"))))
 		o.ObserveInt64(aside, r.held, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "held"))))
 		o.ObserveInt64(suspended, r.suspended)
 		return nil
-	}, lag, retries, aside, suspended)
+	}, lag, retries, aside, suspended, ackPending, redelivered, oldest)
 }
 
 // read returns the last reading, refreshed when older than gaugeEvery.
@@ -86,11 +103,13 @@ func (g *gauges) read(ctx context.Context) reading {
 	defer cancel()
 	s, r := g.s, g.reading
 	if r.pending == nil {
-		r.pending = map[string]int64{}
+		r.pending, r.acks, r.again = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	}
 	for name, c := range map[string]jetstream.Consumer{fanout.Consumer: s.fanCons, DeliverConsumer: s.delCons, RetryConsumer: s.retCons} {
 		if info, err := c.Info(ctx); err == nil {
 			r.pending[name] = int64(info.NumPending)
+			r.acks[name] = int64(info.NumAckPending)
+			r.again[name] = int64(info.NumRedelivered)
 		}
 	}
 	if n, err := s.retries.Waiting(ctx); err == nil {
@@ -103,6 +122,7 @@ func (g *gauges) read(ctx context.Context) reading {
 		r.held = n
 	}
 	r.suspended = int64(s.index.CountByStatus()[subscription.StatusSuspended])
+	r.oldest = s.lanes.Stats().Oldest.Seconds()
 	g.reading, g.at = r, time.Now()
 	return r
 }
