@@ -13,13 +13,17 @@ import (
 //     /healthz, /readyz and /metrics.
 //   - HOOKWIRE_LOG_LEVEL (default info): debug, info, warn or error.
 //   - HOOKWIRE_PPROF_ADDR (unset: none): address serving net/http/pprof.
+//   - HOOKWIRE_SHUTDOWN_GRACE (default 25s): how long a stop drains the
+//     gRPC calls in flight (EnvShutdownGrace).
 const (
 	EnvHTTPAddr = "HOOKWIRE_HTTP_ADDR"
 	EnvLogLevel = "HOOKWIRE_LOG_LEVEL"
 )
 
 // EnvVars lists every HOOKWIRE_* variable the daemon reads.
-func EnvVars() []string { return []string{EnvHTTPAddr, EnvLogLevel, EnvPprofAddr} }
+func EnvVars() []string {
+	return []string{EnvHTTPAddr, EnvLogLevel, EnvPprofAddr, EnvShutdownGrace}
+}
 
 // DefaultHTTPAddr is a service's HTTP address when HOOKWIRE_HTTP_ADDR is
 // unset: registry :8081, ingest :8082, dispatcher :8083; "" for another name.

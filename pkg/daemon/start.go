@@ -48,6 +48,10 @@ func Start(ctx context.Context, p Program, log *slog.Logger) (_ *Daemon, err err
 	if err != nil {
 		return nil, err
 	}
+	grace, err := ShutdownGrace()
+	if err != nil {
+		return nil, err
+	}
 	d := &Daemon{name: p.Name, log: log}
 	defer func() {
 		if err != nil {
@@ -89,6 +93,7 @@ func Start(ctx context.Context, p Program, log *slog.Logger) (_ *Daemon, err err
 	if d.grpc, err = grpcserver.New(proc.GRPCAddr, opts...); err != nil {
 		return nil, err
 	}
+	d.grpc.SetGrace(grace)
 	d.svc.Register(d.grpc.GRPC)
 	if d.http, err = NewHTTPServer(httpAddr, tel.Metrics, checks...); err != nil {
 		return nil, err

@@ -51,6 +51,11 @@ func New(addr string, opts ...grpc.ServerOption) (*Server, error) {
 // Addr is the bound address (useful with port 0).
 func (s *Server) Addr() string { return s.lis.Addr().String() }
 
+// SetGrace sets how long Run drains the calls in flight once its context
+// ends (default 10 s; the daemon passes HOOKWIRE_SHUTDOWN_GRACE). Call it
+// before Run.
+func (s *Server) SetGrace(d time.Duration) { s.grace = d }
+
 // Run serves until ctx ends, then drains in-flight calls for up to 10 s
 // before stopping hard.
 func (s *Server) Run(ctx context.Context) error {
