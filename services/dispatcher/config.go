@@ -9,6 +9,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/seal"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 	"github.com/hookwire/hookwire/services/dispatcher/mail"
+	"github.com/hookwire/hookwire/services/dispatcher/notice"
 )
 
 // Config is the dispatcher's configuration, read once from the environment
@@ -42,6 +43,13 @@ import (
 //   - HOOKWIRE_SMTP_FROM (default "hookwire@localhost"): sender address.
 //   - HOOKWIRE_SMTP_USERNAME, HOOKWIRE_SMTP_PASSWORD: AUTH PLAIN (only over
 //     TLS or to localhost), when set.
+//   - HOOKWIRE_CONSOLE_URL: the web console's base URL (e.g.
+//     https://hookwire.example/console); notice e-mails link to the
+//     subscription's page under it. Empty: no links.
+//   - HOOKWIRE_NOTIFY_RECOVERED (default true): also e-mail when a
+//     suspended subscription is resumed.
+//   - HOOKWIRE_NOTICE_WARN_AFTER (default 15m): a notice e-mail still unsent
+//     this long after it was recorded is logged at WARN (package notice).
 //   - HOOKWIRE_FANOUT_WORKERS (default 16): events fanned out at once.
 //   - HOOKWIRE_DEDUP_TTL (default 72h): how long an event_id is remembered
 //     to drop repeats published after the broker's duplicate window.
@@ -88,6 +96,7 @@ type Config struct {
 	MaxInFlight       int // HOOKWIRE_MAX_IN_FLIGHT_DEFAULT
 	SuspendAfter      int
 	SMTP              mail.Config
+	Notices           notice.Config
 	FanoutWorkers     int
 	DedupTTL          time.Duration
 	AckWait           time.Duration
@@ -117,6 +126,7 @@ func DefaultConfig() Config {
 		MaxInFlight:               10,
 		SuspendAfter:              5,
 		SMTP:                      mail.Config{From: "hookwire@localhost"},
+		Notices:                   notice.DefaultConfig(),
 		FanoutWorkers:             16,
 		DedupTTL:                  72 * time.Hour,
 		AckWait:                   15 * time.Second,
@@ -161,6 +171,9 @@ func (c Config) Validate() error {
 		bad("HOOKWIRE_SUSPEND_AFTER %d: must not be negative (0 never suspends)", c.SuspendAfter)
 	}
 	if err := c.SMTP.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Notices.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.FanoutWorkers < 1 || c.FanoutWorkers > 10_000 {

@@ -31,6 +31,9 @@ func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	synced := make(chan struct{})
 	g.Go(func() error { return s.notifier.Run(ctx) })
+	if s.notices != nil {
+		g.Go(func() error { return s.notices.Run(ctx) })
+	}
 	g.Go(func() error { return s.watch(ctx, synced) })
 	g.Go(func() error {
 		select {

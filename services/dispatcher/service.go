@@ -43,6 +43,7 @@ import (
 	"github.com/hookwire/hookwire/services/dispatcher/lane"
 	"github.com/hookwire/hookwire/services/dispatcher/mail"
 	"github.com/hookwire/hookwire/services/dispatcher/match"
+	"github.com/hookwire/hookwire/services/dispatcher/notice"
 	"github.com/hookwire/hookwire/services/dispatcher/ops"
 	"github.com/hookwire/hookwire/services/dispatcher/park"
 	"github.com/hookwire/hookwire/services/dispatcher/ratelimit"
@@ -85,6 +86,7 @@ type Service struct {
 	retCons  jetstream.Consumer
 	lanes    *lane.Lanes
 	notifier *ops.Notifier
+	notices  *notice.Runner // nil without an SMTP server
 	api      *deliveryapi.Server
 	ready    chan struct{}
 }
@@ -138,11 +140,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 			s.worker.Remember(seq, m, body, tp) // s.worker is set below, before Run
 		}})
 	pub := ops.NewPublisher(deps.JS)
-	s.notifier = ops.NewNotifier(pub, mail.New(cfg.SMTP), deps.Redis, s.log)
-	if cfg.SMTP.Addr == "" {
-		s.log.Info("no HOOKWIRE_SMTP_ADDR: suspension e-mails will not be sent")
-	}
 	streaks := streak.New(deps.Redis)
+	s.notices = s.noticeRunner(deps.Redis)
+	var outbox ops.Outbox
+	if s.notices != nil {
+		outbox = s.notices.Outbox()
+	}
+	s.notifier = ops.NewNotifier(ops.NotifierDeps{Publisher: pub, Outbox: outbox, Streaks: streaks, Redis: deps.Redis,
+		Logger: s.log, Recovered: cfg.Notices.Recovered})
 	s.worker = worker.New(worker.Deps{
 		Index: s.index, Events: s.events, Sender: s.sender, Log: s.dlog,
 		Retries: s.retries, Parking: s.lot, Box: box, Clock: s.clock, Logger: s.log,
@@ -157,6 +162,20 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		Clock: s.clock.Now, Logger: s.log,
 	})
 	return s, nil
+}
+
+// noticeRunner is the sender of the notice e-mails' outbox; nil without an
+// SMTP server. What bounds held deliveries is what EVENTS really keeps.
+func (s *Service) noticeRunner(rdb redis.UniversalClient) *notice.Runner {
+	if s.cfg.SMTP.Addr == "" {
+		s.log.Info("no HOOKWIRE_SMTP_ADDR: notice e-mails (suspended, recovered) will not be sent")
+		return nil
+	}
+	comp := mail.Composer{From: s.cfg.SMTP.From, ConsoleURL: s.cfg.Notices.ConsoleURL, EventsMaxAge: s.events.CachedInfo().Config.MaxAge}
+	return notice.NewRunner(notice.Deps{
+		Outbox: notice.NewOutbox(rdb, s.clock), Sender: mail.New(s.cfg.SMTP), Composer: comp,
+		Held: s.lot, Clock: s.clock, Logger: s.log,
+	}, s.cfg.Notices.WarnAfter)
 }
 
 // open creates (or finds) the streams, buckets and durable consumers.

@@ -32,8 +32,8 @@ type suspender struct {
 // Suspend marks subID SUSPENDED with reason, unless it is not ACTIVE any
 // more (paused by a user, already suspended, deleted). The index is updated
 // at once, ahead of the watch, so the next task of subID is parked rather
-// than sent again; the suspension is announced (event, e-mails) from here,
-// since the watch of this process will see no change any more.
+// than sent again; the suspension is announced (notice e-mail, event) from
+// here, since the watch of this process will see no change any more.
 func (s suspender) Suspend(ctx context.Context, subID, reason string) error {
 	rec, rev, err := s.store.Update(ctx, subID, 0, s.clock.Now().UTC(), func(r *subscription.Record) error {
 		if r.Status != subscription.StatusActive {
@@ -50,6 +50,11 @@ func (s suspender) Suspend(ctx context.Context, subID, reason string) error {
 	}
 	s.index.Put(&rec)
 	s.log.Warn("subscription suspended", "subscription_id", subID, "reason", reason)
+	// The notice is recorded before the streak it reports is reset; if
+	// this fails, Changed below tries again.
+	if err := s.notifier.Suspended(ctx, rec, rev); err != nil {
+		s.log.Error("record suspension notice", "subscription_id", subID, "err", err)
+	}
 	if err := s.streaks.Reset(ctx, subID); err != nil {
 		s.log.Warn("reset exhausted streak", "subscription_id", subID, "err", err)
 	}

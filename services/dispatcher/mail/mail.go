@@ -1,10 +1,11 @@
-// Package mail tells a subscription's notification addresses that it was
-// suspended, over SMTP (net/smtp: EHLO, STARTTLS when the server offers it,
-// AUTH PLAIN when a username is configured).
+// Package mail writes the notices that tell a subscription's notification
+// addresses it was suspended or is active again (Composer), and sends them
+// over SMTP (Mailer; net/smtp: EHLO, STARTTLS when the server offers it,
+// AUTH PLAIN when a username is configured). Package notice keeps them in
+// an outbox until the server accepted them.
 package mail
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,8 +14,6 @@ import (
 	"net/smtp"
 	"strings"
 	"time"
-
-	"github.com/hookwire/hookwire/pkg/subscription"
 )
 
 // Config is where and as whom mail is sent.
@@ -43,7 +42,7 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Mailer sends suspension notices. Safe for concurrent use.
+// Mailer sends messages over SMTP. Safe for concurrent use.
 type Mailer struct {
 	cfg Config
 }
@@ -54,19 +53,19 @@ func New(cfg Config) *Mailer { return &Mailer{cfg: cfg} }
 // Enabled reports whether an SMTP server is configured.
 func (m *Mailer) Enabled() bool { return m.cfg.Addr != "" }
 
-// SendSuspended mails every notification address of rec (one message, one
-// RCPT per address) why it was suspended and how to resume it.
-func (m *Mailer) SendSuspended(ctx context.Context, rec subscription.Record) error {
-	if !m.Enabled() || len(rec.NotificationEmails) == 0 {
-		return nil
+// Send hands msg to the SMTP server for every address of to (one
+// message, one RCPT per address). A nil error means the server accepted it
+// (250 after DATA).
+func (m *Mailer) Send(ctx context.Context, to []string, msg []byte) error {
+	if !m.Enabled() {
+		return errors.New("no SMTP server configured")
 	}
 	host, _, err := net.SplitHostPort(m.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("smtp address %q: %w", m.cfg.Addr, err)
 	}
-	msg := SuspendedMessage(m.cfg.From, rec)
-	if err := m.send(ctx, host, rec.NotificationEmails, msg); err != nil {
-		return fmt.Errorf("mail suspension of %s to %d addresses: %w", rec.ID, len(rec.NotificationEmails), err)
+	if err := m.send(ctx, host, to, msg); err != nil {
+		return fmt.Errorf("mail %d addresses through %s: %w", len(to), m.cfg.Addr, err)
 	}
 	return nil
 }
@@ -124,49 +123,6 @@ func (m *Mailer) send(ctx context.Context, host string, to []string, msg []byte)
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return c.Quit()
+	_ = c.Quit() // the message is accepted (250 after DATA): a failed QUIT must not send it again
+	return nil
 }
-
-// SuspendedMessage is the RFC 5322 message telling rec's owners it was
-// suspended.
-func SuspendedMessage(from string, rec subscription.Record) []byte {
-	name := rec.Label
-	if name == "" {
-		name = rec.ID
-	}
-	var b bytes.Buffer
-	hdr := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, oneLine(v)) }
-	hdr("From", from)
-	hdr("To", strings.Join(rec.NotificationEmails, ", "))
-	hdr("Subject", "Hookwire webhook subscription suspended: "+name)
-	hdr("Date", time.Now().UTC().Format(time.RFC1123Z))
-	hdr("MIME-Version", "1.0")
-	hdr("Content-Type", "text/plain; charset=utf-8")
-	b.WriteString("\r\n")
-	lines := []string{
-		"Hookwire suspended one of your webhook subscriptions and stopped delivering to it.",
-		"",
-		"Subscription: " + rec.ID,
-		"Label:        " + rec.Label,
-		"URL:          " + rec.URL,
-		"Reason:       " + rec.StatusReason,
-		"Suspended at: " + rec.UpdatedAt.UTC().Format(time.RFC3339),
-		"",
-		"No event is lost: deliveries are kept while the subscription is suspended",
-		"and are sent once it is resumed.",
-		"",
-		"To resume, fix the endpoint, then call ResumeSubscription, e.g.:",
-		"",
-		"    hookwire subscriptions resume " + rec.ID,
-	}
-	if rec.SupportEmail != "" {
-		lines = append(lines, "", "Questions: "+rec.SupportEmail)
-	}
-	for _, l := range lines {
-		b.WriteString(oneLine(l) + "\r\n")
-	}
-	return b.Bytes()
-}
-
-// oneLine keeps header values on one line (no header injection).
-func oneLine(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }

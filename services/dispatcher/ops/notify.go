@@ -9,34 +9,50 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hookwire/hookwire/pkg/bus"
+	"github.com/hookwire/hookwire/pkg/deliver"
 	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/services/dispatcher/mail"
+	"github.com/hookwire/hookwire/services/dispatcher/streak"
 )
 
-// ClaimPrefix + event id marks a status change as announced: the replica
-// that sets it sends the e-mails, so they go out once.
+// ClaimPrefix + event id marks a status change as announced: set once its
+// notice is recorded, so a replica replaying the bucket at start announces
+// only what nobody did.
 const ClaimPrefix = "hookwire:announced:"
 
 const claimTTL = 30 * 24 * time.Hour
-
-// Mailer sends suspension notices (mail.Mailer).
-type Mailer interface {
-	Enabled() bool
-	SendSuspended(ctx context.Context, rec subscription.Record) error
-}
 
 // Announcer publishes events (Publisher).
 type Announcer interface {
 	Publish(ctx context.Context, ev bus.Event) error
 }
 
+// Outbox records notices to be e-mailed (notice.Outbox).
+type Outbox interface {
+	Add(ctx context.Context, n mail.Notice) (bool, error)
+	LastSuspension(ctx context.Context, subID string) (mail.Notice, bool, error)
+}
+
+// Streaks reads a subscription's run of FAILED deliveries (streak.Counter).
+type Streaks interface {
+	Get(ctx context.Context, subID string) (streak.Streak, error)
+}
+
+// NotifierDeps are a Notifier's dependencies.
+type NotifierDeps struct {
+	Publisher Announcer
+	Outbox    Outbox // nil: no SMTP server, no e-mails
+	Streaks   Streaks
+	Redis     redis.Cmdable
+	Logger    *slog.Logger
+	Recovered bool // e-mail recoveries too, not only suspensions
+}
+
 // Notifier announces status changes: the operational event (published by
-// every replica that sees the change; the deterministic id keeps one) and,
-// for a suspension, the e-mails (sent by the replica that claims it).
+// every replica that sees the change; the deterministic id keeps one) and
+// the notice e-mail, recorded in the outbox (once: its ID is the change's).
 type Notifier struct {
-	pub   Announcer
-	mail  Mailer
-	rdb   redis.Cmdable
-	log   *slog.Logger
+	d     NotifierDeps
 	queue chan change
 }
 
@@ -47,8 +63,8 @@ type change struct {
 }
 
 // NewNotifier returns a Notifier; call Run to process changes.
-func NewNotifier(pub Announcer, m Mailer, rdb redis.Cmdable, log *slog.Logger) *Notifier {
-	return &Notifier{pub: pub, mail: m, rdb: rdb, log: log, queue: make(chan change, 1024)}
+func NewNotifier(d NotifierDeps) *Notifier {
+	return &Notifier{d: d, queue: make(chan change, 1024)}
 }
 
 // Changed reports rec, stored at revision rev, as having just become
@@ -62,6 +78,13 @@ func (n *Notifier) Changed(ctx context.Context, rec subscription.Record, rev uin
 	}
 }
 
+// Suspended records the notice of rec's suspension at revision rev now,
+// while its streak of FAILED deliveries is still counted: the suspender
+// calls it before it resets the streak.
+func (n *Notifier) Suspended(ctx context.Context, rec subscription.Record, rev uint64) error {
+	return n.record(ctx, rec, rev)
+}
+
 // Run announces changes until ctx ends.
 func (n *Notifier) Run(ctx context.Context) error {
 	for {
@@ -70,7 +93,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			return nil
 		case c := <-n.queue:
 			if err := n.announce(ctx, c); err != nil && ctx.Err() == nil {
-				n.log.Error("announce subscription status change", "subscription_id", c.rec.ID, "status", c.rec.Status, "err", err)
+				n.d.Logger.Error("announce subscription status change", "subscription_id", c.rec.ID, "status", c.rec.Status, "err", err)
 			}
 		}
 	}
@@ -85,29 +108,72 @@ func (n *Notifier) announce(ctx context.Context, c change) error {
 	if err != nil {
 		return err
 	}
-	claimed, err := n.rdb.SetNX(ctx, ClaimPrefix+ev.ID, 1, claimTTL).Result()
-	if err != nil {
-		return fmt.Errorf("claim %s: %w", ev.ID, err)
+	if c.replay {
+		done, err := n.d.Redis.Exists(ctx, ClaimPrefix+ev.ID).Result()
+		if err != nil {
+			return fmt.Errorf("read claim %s: %w", ev.ID, err)
+		}
+		if done == 1 {
+			return nil // announced before this process started
+		}
 	}
-	if c.replay && !claimed {
-		return nil // announced before this process started
+	if err := n.record(ctx, c.rec, c.rev); err != nil {
+		return err
+	}
+	if err := n.d.Redis.SetNX(ctx, ClaimPrefix+ev.ID, 1, claimTTL).Err(); err != nil {
+		return fmt.Errorf("claim %s: %w", ev.ID, err)
 	}
 	if err := n.publish(ctx, ev); err != nil {
 		return err
 	}
-	n.log.Info("announced subscription status change", "event_id", ev.ID, "subscription_id", c.rec.ID)
-	if !claimed || c.rec.Status != subscription.StatusSuspended || len(c.rec.NotificationEmails) == 0 {
+	n.d.Logger.Info("announced subscription status change", "event_id", ev.ID, "subscription_id", c.rec.ID)
+	return nil
+}
+
+// record puts rec's notice in the outbox, unless there is nobody to tell
+// or no way to tell them.
+func (n *Notifier) record(ctx context.Context, rec subscription.Record, rev uint64) error {
+	suspended := rec.Status == subscription.StatusSuspended
+	if len(rec.NotificationEmails) == 0 || (!suspended && !n.d.Recovered) {
 		return nil
 	}
-	if !n.mail.Enabled() {
-		n.log.Warn("no SMTP server (HOOKWIRE_SMTP_ADDR): suspension e-mails skipped",
-			"subscription_id", c.rec.ID, "recipients", len(c.rec.NotificationEmails))
+	if n.d.Outbox == nil {
+		n.d.Logger.Warn("no SMTP server (HOOKWIRE_SMTP_ADDR): notice e-mail skipped",
+			"subscription_id", rec.ID, "status", rec.Status, "recipients", len(rec.NotificationEmails))
 		return nil
 	}
-	if err := n.mail.SendSuspended(ctx, c.rec); err != nil {
+	url, hidden := deliver.RedactURL(rec.URL)
+	nt := mail.Notice{
+		Kind: mail.Recovered, SubscriptionID: rec.ID, Revision: rev, Label: rec.Label, URL: url, URLHidden: hidden,
+		To: rec.NotificationEmails, Support: rec.SupportEmail, At: rec.UpdatedAt.UTC(),
+	}
+	if suspended {
+		s, err := n.d.Streaks.Get(ctx, rec.ID)
+		if err != nil {
+			return err
+		}
+		var span time.Duration
+		for _, d := range rec.Delays() {
+			span += d
+		}
+		nt.Kind, nt.Reason, nt.Failed, nt.FailingSince, nt.RetrySpan = mail.Suspended, rec.StatusReason, s.Failed, s.Since, mail.Duration(span)
+	} else {
+		last, ok, err := n.d.Outbox.LastSuspension(ctx, rec.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			nt.Follows, nt.SuspendedAt = last.ID(), last.At
+			nt.Failed, nt.FailingSince, nt.RetrySpan = last.Failed, last.FailingSince, last.RetrySpan
+		}
+	}
+	added, err := n.d.Outbox.Add(ctx, nt)
+	if err != nil {
 		return err
 	}
-	n.log.Info("suspension e-mailed", "subscription_id", c.rec.ID, "recipients", len(c.rec.NotificationEmails))
+	if added {
+		n.d.Logger.Info("notice recorded", "notice_id", nt.ID(), "subscription_id", rec.ID, "recipients", len(nt.To))
+	}
 	return nil
 }
 
@@ -115,7 +181,7 @@ func (n *Notifier) announce(ctx context.Context, c change) error {
 func (n *Notifier) publish(ctx context.Context, ev bus.Event) error {
 	var err error
 	for i := range 5 {
-		if err = n.pub.Publish(ctx, ev); err == nil {
+		if err = n.d.Publisher.Publish(ctx, ev); err == nil {
 			return nil
 		}
 		select {

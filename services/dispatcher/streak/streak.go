@@ -7,14 +7,19 @@ package streak
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// KeyPrefix + subscription ID is the counter.
-const KeyPrefix = "hookwire:failstreak:"
+// Redis keys, + subscription ID: the counter, and when its first
+// delivery ended FAILED (Unix milliseconds, wall clock).
+const (
+	KeyPrefix      = "hookwire:failstreak:"
+	SinceKeyPrefix = "hookwire:failstreak-since:"
+)
 
 // ttl forgets a streak nobody added to for a long time.
 const ttl = 30 * 24 * time.Hour
@@ -68,6 +73,8 @@ func (c *Counter) Fail(ctx context.Context, subID string) (int64, error) {
 	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		n = p.Incr(ctx, KeyPrefix+subID)
 		p.Expire(ctx, KeyPrefix+subID, ttl)
+		p.SetNX(ctx, SinceKeyPrefix+subID, c.now().UnixMilli(), 0)
+		p.Expire(ctx, SinceKeyPrefix+subID, ttl)
 		return nil
 	})
 	if err != nil {
@@ -76,9 +83,33 @@ func (c *Counter) Fail(ctx context.Context, subID string) (int64, error) {
 	return n.Val(), nil
 }
 
+// Streak is a run of deliveries in a row that ended FAILED.
+type Streak struct {
+	Failed int64     // how many
+	Since  time.Time // when the first of them ended FAILED; zero when Failed is 0
+}
+
+// Get reads subID's current streak.
+func (c *Counter) Get(ctx context.Context, subID string) (Streak, error) {
+	vals, err := c.rdb.MGet(ctx, KeyPrefix+subID, SinceKeyPrefix+subID).Result()
+	if err != nil {
+		return Streak{}, fmt.Errorf("read exhausted streak of %s: %w", subID, err)
+	}
+	var s Streak
+	if v, ok := vals[0].(string); ok {
+		s.Failed, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if v, ok := vals[1].(string); ok && s.Failed > 0 {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			s.Since = time.UnixMilli(ms).UTC()
+		}
+	}
+	return s, nil
+}
+
 // Reset ends subID's streak (a delivery succeeded, or it was suspended).
 func (c *Counter) Reset(ctx context.Context, subID string) error {
-	if err := c.rdb.Del(ctx, KeyPrefix+subID).Err(); err != nil {
+	if err := c.rdb.Del(ctx, KeyPrefix+subID, SinceKeyPrefix+subID).Err(); err != nil {
 		return fmt.Errorf("reset exhausted streak of %s: %w", subID, err)
 	}
 	return nil
