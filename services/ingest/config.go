@@ -17,6 +17,21 @@ type Config struct {
 	// NATSURL is the NATS server to connect to (HOOKWIRE_NATS_URL,
 	// default "nats://127.0.0.1:4222").
 	NATSURL string
+	// RedisURL is the Redis holding the event records ingest answers
+	// repeats from, the dispatcher's (HOOKWIRE_REDIS_URL, default
+	// "redis://127.0.0.1:6379").
+	RedisURL string
+	// DedupTTL is how long an event, (scope, event_id), is remembered: a
+	// repeat within it is answered duplicate (same content) or
+	// ALREADY_EXISTS (different content) (HOOKWIRE_DEDUP_TTL, default 72h;
+	// keep it equal to the dispatcher's).
+	DedupTTL time.Duration
+	// MaxDataDepth bounds how deeply an event's data nests (the data object
+	// itself is depth 1; HOOKWIRE_MAX_DATA_DEPTH, default 64, at most 999):
+	// the delivered envelope is one level deeper, and must decode with
+	// every receiver's standard JSON parser (Jackson's default limit is
+	// 1000, Python's recursion limit about 1000, Go's 10000).
+	MaxDataDepth int
 	// Dev lets callers in without a token (HOOKWIRE_DEV=true). Never in production.
 	Dev bool
 	// TokensFile is the JSON file of token hashes (HOOKWIRE_TOKENS_FILE);
@@ -25,9 +40,10 @@ type Config struct {
 	// StreamReplicas is the replica count of the EVENTS stream and of the
 	// catalog bucket (HOOKWIRE_STREAM_REPLICAS, default 1; 3 in a cluster).
 	StreamReplicas int
-	// DuplicateWindow is how long JetStream remembers an event_id to answer
-	// a repeat with duplicate=true (HOOKWIRE_EVENTS_DUPLICATE_WINDOW, default 2m).
-	// Repeats after the window are caught by the dispatcher's Redis dedup.
+	// DuplicateWindow is how long JetStream remembers an event's
+	// Nats-Msg-Id, so that a publish retried after a lost ack stores nothing
+	// twice (HOOKWIRE_EVENTS_DUPLICATE_WINDOW, default 2m). Repeats are
+	// answered from the Redis event record for the longer DedupTTL.
 	DuplicateWindow time.Duration
 	// EventsMaxAge is how long EVENTS keeps an event, which bounds how far
 	// back Replay reaches (HOOKWIRE_EVENTS_MAX_AGE, default 720h = 30 days).
@@ -39,15 +55,23 @@ type Config struct {
 	// once, across all streams of this process; a stream that hits it stops
 	// reading until acks arrive (HOOKWIRE_PUBLISH_MAX_PENDING, default 4096).
 	MaxPendingAcks int
-	// AckTimeout is how long one publish waits for its JetStream ack before it
-	// is answered Unavailable (HOOKWIRE_PUBLISH_ACK_TIMEOUT, default 10s).
+	// AckTimeout bounds how long one publish tries to get its JetStream ack,
+	// retrying across a stream leader election (no responders, timeouts),
+	// before it is answered Unavailable (HOOKWIRE_PUBLISH_ACK_TIMEOUT,
+	// default 10s), on the unary and the streaming path.
 	AckTimeout time.Duration
 }
 
 // Defaults.
 const (
-	DefaultGRPCAddr        = ":50052"
-	DefaultNATSURL         = "nats://127.0.0.1:4222"
+	DefaultGRPCAddr     = ":50052"
+	DefaultNATSURL      = "nats://127.0.0.1:4222"
+	DefaultRedisURL     = "redis://127.0.0.1:6379"
+	DefaultDedupTTL     = 72 * time.Hour
+	DefaultMaxDataDepth = 64
+	// MaxDataDepthLimit is the most HOOKWIRE_MAX_DATA_DEPTH may be: the
+	// envelope adds one level, and Jackson refuses more than 1000.
+	MaxDataDepthLimit      = 999
 	DefaultDuplicateWindow = 2 * time.Minute
 	DefaultEventsMaxAge    = 30 * 24 * time.Hour
 	DefaultMaxEventBytes   = 256 << 10
@@ -60,6 +84,9 @@ func DefaultConfig() Config {
 	return Config{
 		GRPCAddr:        DefaultGRPCAddr,
 		NATSURL:         DefaultNATSURL,
+		RedisURL:        DefaultRedisURL,
+		DedupTTL:        DefaultDedupTTL,
+		MaxDataDepth:    DefaultMaxDataDepth,
 		StreamReplicas:  1,
 		DuplicateWindow: DefaultDuplicateWindow,
 		EventsMaxAge:    DefaultEventsMaxAge,
@@ -80,6 +107,9 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	c := DefaultConfig()
 	r.String("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
 	r.String("HOOKWIRE_NATS_URL", &c.NATSURL)
+	r.String("HOOKWIRE_REDIS_URL", &c.RedisURL)
+	r.Duration("HOOKWIRE_DEDUP_TTL", &c.DedupTTL)
+	r.Int("HOOKWIRE_MAX_DATA_DEPTH", &c.MaxDataDepth)
 	r.String("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
 	r.Bool("HOOKWIRE_DEV", &c.Dev)
 	r.Int("HOOKWIRE_STREAM_REPLICAS", &c.StreamReplicas)
@@ -102,6 +132,15 @@ func (c Config) Validate() error {
 	}
 	if c.NATSURL == "" {
 		errs = append(errs, errors.New("HOOKWIRE_NATS_URL is empty"))
+	}
+	if c.RedisURL == "" {
+		errs = append(errs, errors.New("HOOKWIRE_REDIS_URL is empty"))
+	}
+	if c.DedupTTL < c.DuplicateWindow || c.DedupTTL < time.Minute {
+		errs = append(errs, fmt.Errorf("HOOKWIRE_DEDUP_TTL %s: must be at least 1m and the duplicate window", c.DedupTTL))
+	}
+	if c.MaxDataDepth < 1 || c.MaxDataDepth > MaxDataDepthLimit {
+		errs = append(errs, fmt.Errorf("HOOKWIRE_MAX_DATA_DEPTH %d: must be 1 to %d", c.MaxDataDepth, MaxDataDepthLimit))
 	}
 	if !c.Dev && c.TokensFile == "" {
 		errs = append(errs, errors.New("HOOKWIRE_TOKENS_FILE is required unless HOOKWIRE_DEV=true"))

@@ -33,7 +33,7 @@ func toStatus(err error) error {
 		return status.Error(codes.Canceled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, err.Error())
-	case errors.Is(err, errCatalogNotReady), errors.Is(err, errNoAck):
+	case errors.Is(err, errCatalogNotReady), errors.Is(err, errNoAck), errors.Is(err, errNoRecord):
 		return status.Error(codes.Unavailable, err.Error())
 	default:
 		return status.Error(codes.Internal, err.Error())

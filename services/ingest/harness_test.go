@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -27,11 +28,14 @@ import (
 const (
 	rootToken   = "tok-root"   // publish at every scope
 	acqToken    = "tok-acq100" // publish under acquirers/100
+	acq10Token  = "tok-acq10"  // publish under acquirers/10 (another tenant)
 	readerToken = "tok-reader" // read only
 	saleType    = "transaction.sale.success"
 )
 
 type env struct {
+	nats   *testkit.NATS
+	rdb    *redis.Client
 	js     jetstream.JetStream
 	cat    *catalog.Catalog
 	svc    *ingest.Service
@@ -49,6 +53,7 @@ func startEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	n := testkit.StartNATS(t)
 	_, js := n.Connect(t)
+	rdb := testkit.StartRedis(t).Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := ingest.DefaultConfig()
 	cfg.GRPCAddr = "127.0.0.1:0"
@@ -63,7 +68,7 @@ func startEnv(t testing.TB, o envOpts) *env {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	svc, err := ingest.New(ctx, cfg, ingest.Deps{JS: js, Logger: logger})
+	svc, err := ingest.New(ctx, cfg, ingest.Deps{JS: js, Redis: rdb, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +82,9 @@ func startEnv(t testing.TB, o envOpts) *env {
 	authn, err := auth.Parse(fmt.Appendf(nil, `{"tokens":[
 		{"name":"root","sha256":%q,"scope":"","permissions":["publish"]},
 		{"name":"acq100","sha256":%q,"scope":"acquirers/100","permissions":["publish"]},
+		{"name":"acq10","sha256":%q,"scope":"acquirers/10","permissions":["publish"]},
 		{"name":"reader","sha256":%q,"scope":"","permissions":["read"]}]}`,
-		auth.HashToken(rootToken), auth.HashToken(acqToken), auth.HashToken(readerToken)))
+		auth.HashToken(rootToken), auth.HashToken(acqToken), auth.HashToken(acq10Token), auth.HashToken(readerToken)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +116,7 @@ func startEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return &env{js: js, cat: cat, svc: svc, addr: srv.Addr(), client: hookwirev1.NewIngestServiceClient(conn)}
+	return &env{nats: n, rdb: rdb, js: js, cat: cat, svc: svc, addr: srv.Addr(), client: hookwirev1.NewIngestServiceClient(conn)}
 }
 
 // as returns a context carrying token (bounded by the test's lifetime).

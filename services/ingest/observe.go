@@ -21,9 +21,9 @@ const instrumentation = "github.com/hookwire/hookwire/services/ingest"
 // Outcomes of one published event (the "outcome" metric attribute).
 const (
 	outcomeAccepted  = "accepted"  // stored in EVENTS
-	outcomeDuplicate = "duplicate" // already stored within the duplicate window
-	outcomeRejected  = "rejected"  // invalid, unknown type, or outside the caller's scope
-	outcomeFailed    = "failed"    // valid but not stored (JetStream unavailable, timeout)
+	outcomeDuplicate = "duplicate" // stored before (same scope, event_id and content) within the dedup horizon
+	outcomeRejected  = "rejected"  // invalid, unknown type, outside the caller's scope, or a conflicting repeat
+	outcomeFailed    = "failed"    // valid but not stored (JetStream or Redis unavailable, timeout)
 )
 
 // observer traces and counts published events, over the global OTel
@@ -86,7 +86,7 @@ func (p publishing) end(outcome string, err error) {
 
 // outcomeOf classifies the error of admit or of the JetStream publish.
 func outcomeOf(err error) string {
-	if errors.Is(err, errNoAck) || errors.Is(err, errCatalogNotReady) {
+	if errors.Is(err, errNoAck) || errors.Is(err, errNoRecord) || errors.Is(err, errCatalogNotReady) {
 		return outcomeFailed
 	}
 	return outcomeRejected

@@ -128,6 +128,16 @@ func TestPublishValidation(t *testing.T) {
 		}, "event.data_json"},
 		{"occurred_at far future", func(ev *hookwirev1.Event) { ev.OccurredAt = timestamppb.New(time.Now().Add(2 * time.Hour)) }, "event.occurred_at"},
 		{"occurred_at invalid", func(ev *hookwirev1.Event) { ev.OccurredAt = &timestamppb.Timestamp{Seconds: 1, Nanos: -1} }, "event.occurred_at"},
+		{"occurred_at year 0001", func(ev *hookwirev1.Event) { ev.OccurredAt = timestamppb.New(time.Time{}) }, "event.occurred_at"},
+		{"occurred_at before 2000", func(ev *hookwirev1.Event) {
+			ev.OccurredAt = timestamppb.New(time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC))
+		}, "event.occurred_at"},
+		{"data_json invalid UTF-8", func(ev *hookwirev1.Event) {
+			ev.Payload = &hookwirev1.Event_DataJson{DataJson: []byte("{\"name\":\"caf\xe9\"}")}
+		}, "event.data_json"},
+		{"data_json 65 deep", func(ev *hookwirev1.Event) { ev.Payload = &hookwirev1.Event_DataJson{DataJson: nested(65)} }, "event.data_json"},
+		{"data_json 10000 deep", func(ev *hookwirev1.Event) { ev.Payload = &hookwirev1.Event_DataJson{DataJson: nested(10000)} }, "event.data_json"},
+		{"data 65 deep", func(ev *hookwirev1.Event) { ev.Payload = &hookwirev1.Event_Data{Data: nestedStruct(65)} }, "event.data"},
 		{"no event", nil, "event"},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,14 @@
 // EVENTS (pkg/bus), answering only once JetStream has acknowledged them, so
 // an OK answer means the event is durable.
 //
+// An event is (scope, event_id): two tenants' events never collide. Every
+// publish is answered truthfully for the whole dedup horizon
+// (HOOKWIRE_DEDUP_TTL, 72 h) from the event's Redis record, shared with the
+// dispatcher (pkg/eventrecord documents the protocol and why every crash
+// point is safe): a repeat with the same content is duplicate=true with the
+// original sequence, one with other content is ALREADY_EXISTS naming the
+// fields that differ (event_type, occurred_at, attributes, data).
+//
 // Event data may be sent as a Struct or as data_json; either way it must be
 // a JSON object and is stored compacted. An event without data is stored
 // with "data": {} so subscribers always receive an object.
@@ -16,6 +24,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
 
 	"github.com/hookwire/hookwire/pkg/auth"
@@ -29,6 +38,9 @@ type Deps struct {
 	// JS is the JetStream context of a connected NATS client. The service
 	// derives its own async publisher from JS.Conn().
 	JS jetstream.JetStream
+	// Redis holds the event records (pkg/eventrecord), shared with the
+	// dispatcher.
+	Redis redis.Scripter
 	// Logger receives the service's logs.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -41,6 +53,7 @@ type Service struct {
 
 	cfg   Config
 	js    jetstream.JetStream // async publisher with bounded pending acks
+	rdb   redis.Scripter
 	cat   *catalog.Catalog
 	types *knownTypes
 	check validator
@@ -53,8 +66,8 @@ type Service struct {
 // the service. Call Run to load and follow the catalog: until the first load
 // is done every publish answers Unavailable.
 func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
-	if deps.JS == nil || deps.Logger == nil {
-		return nil, errors.New("ingest: Deps.JS and Deps.Logger are required")
+	if deps.JS == nil || deps.Redis == nil || deps.Logger == nil {
+		return nil, errors.New("ingest: Deps.JS, Deps.Redis and Deps.Logger are required")
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -81,12 +94,13 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		obs:   obs,
 		cfg:   cfg,
 		js:    js,
+		rdb:   deps.Redis,
 		cat:   cat,
 		types: newKnownTypes(),
 		log:   deps.Logger,
 		now:   deps.Now,
 	}
-	s.check = validator{known: s.types.Has, maxBytes: cfg.MaxEventBytes}
+	s.check = validator{known: s.types.Has, maxBytes: cfg.MaxEventBytes, maxDepth: cfg.MaxDataDepth}
 	return s, nil
 }
 

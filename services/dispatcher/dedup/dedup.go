@@ -1,29 +1,25 @@
-// Package dedup remembers, in Redis, which EVENTS message first carried each
-// event_id, beyond the broker's duplicate window. The value is the stream
-// sequence, which tells a producer's late repeat (another sequence: skip)
-// from the dispatcher's own redelivery of the same message after a crash
-// (same sequence: fan out again, which is idempotent).
+// Package dedup tells the fan-out whether an EVENTS message is the first
+// of its event, (scope, event_id), for the whole dedup horizon, beyond the
+// broker's duplicate window. It claims the message's stream sequence in the
+// event's Redis record (pkg/eventrecord), the one ingest answers producers
+// from: the recorded sequence tells a producer's late repeat (another
+// sequence: skip) from the dispatcher's own redelivery of the same message
+// after a crash (same sequence: fan out again, which is idempotent).
 package dedup
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/hookwire/hookwire/pkg/bus"
+	"github.com/hookwire/hookwire/pkg/eventrecord"
 )
 
-// KeyPrefix + bus.MsgID(scope, event_id) is the Redis key of an event: its
-// identity, never the event_id alone (two tenants may use the same one).
-const KeyPrefix = "hookwire:dedup:"
-
-// DefaultTTL is how long an event_id is remembered.
-const DefaultTTL = 72 * time.Hour
+// DefaultTTL is how long an event is remembered.
+const DefaultTTL = eventrecord.DefaultTTL
 
 // Filter is the Redis-backed dedup filter. Concurrent First calls are
 // sent together: whichever caller finds no round trip in progress sends
@@ -41,13 +37,15 @@ type Filter struct {
 
 // claim is one First call in a batch.
 type claim struct {
-	key, val string
-	first    bool
-	err      error
-	done     chan struct{}
+	key   string
+	seq   uint64
+	first bool
+	err   error
+	done  chan struct{}
 }
 
-// New returns a Filter remembering event_ids for ttl.
+// New returns a Filter remembering events for ttl (when it creates their
+// record; ingest usually has).
 func New(rdb redis.Cmdable, ttl time.Duration) *Filter {
 	if ttl <= 0 {
 		ttl = DefaultTTL
@@ -59,7 +57,7 @@ func New(rdb redis.Cmdable, ttl time.Duration) *Filter {
 // It reports true when this message is the event's first (or a redelivery
 // of it), false when an earlier message already carried the same event.
 func (f *Filter) First(ctx context.Context, scope, eventID string, seq uint64) (bool, error) {
-	c := &claim{key: KeyPrefix + bus.MsgID(scope, eventID), val: strconv.FormatUint(seq, 10), done: make(chan struct{})}
+	c := &claim{key: eventrecord.Key(scope, eventID), seq: seq, done: make(chan struct{})}
 	f.mu.Lock()
 	f.pending = append(f.pending, c)
 	if f.busy {
@@ -87,8 +85,7 @@ func (f *Filter) First(ctx context.Context, scope, eventID string, seq uint64) (
 	return c.first, nil
 }
 
-// send settles a batch of claims: SET NX for all, then GET for those
-// whose key existed (the same sequence is a redelivery: still first).
+// send settles a batch of claims in one round trip.
 func (f *Filter) send(ctx context.Context, batch []*claim) {
 	defer func() {
 		for _, c := range batch {
@@ -96,54 +93,14 @@ func (f *Filter) send(ctx context.Context, batch []*claim) {
 		}
 	}()
 	pipe := f.rdb.Pipeline()
-	sets := make([]*redis.BoolCmd, len(batch))
+	cmds := make([]*redis.Cmd, len(batch))
 	for i, c := range batch {
-		sets[i] = pipe.SetNX(ctx, c.key, c.val, f.ttl)
+		cmds[i] = eventrecord.Claim(ctx, pipe, c.key, c.seq, f.ttl)
 	}
 	_, _ = pipe.Exec(ctx) // each command carries its own error
-	var taken []int
 	for i, c := range batch {
-		c.first, c.err = sets[i].Result()
-		if c.err == nil && !c.first {
-			taken = append(taken, i)
-		}
-	}
-	if len(taken) == 0 {
-		return
-	}
-	gets := make([]*redis.StringCmd, len(taken))
-	for j, i := range taken {
-		gets[j] = pipe.Get(ctx, batch[i].key)
-	}
-	_, _ = pipe.Exec(ctx)
-	for j, i := range taken {
-		c := batch[i]
-		got, err := gets[j].Result()
-		switch {
-		case errors.Is(err, redis.Nil): // expired in between: claim it alone
-			c.first, c.err = f.claimOne(ctx, c.key, c.val)
-		case err != nil:
-			c.err = err
-		default:
-			c.first = got == c.val
-		}
-	}
-}
-
-// claimOne is one claim without batching.
-func (f *Filter) claimOne(ctx context.Context, key, val string) (bool, error) {
-	for {
-		ok, err := f.rdb.SetNX(ctx, key, val, f.ttl).Result()
-		if err != nil || ok {
-			return ok, err
-		}
-		got, err := f.rdb.Get(ctx, key).Result()
-		if errors.Is(err, redis.Nil) {
-			continue // expired in between
-		}
-		if err != nil {
-			return false, err
-		}
-		return got == val, nil
+		var got uint64
+		got, c.err = eventrecord.Claimed(cmds[i])
+		c.first = c.err == nil && got == c.seq
 	}
 }

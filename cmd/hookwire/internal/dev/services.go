@@ -34,7 +34,8 @@ func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, maste
 	icfg := ingest.DefaultConfig()
 	icfg.Dev = true
 	icfg.TokensFile = s.opts.TokensFile
-	in, err := ingest.New(ctx, icfg, ingest.Deps{JS: js, Logger: s.log.With("service", "ingest")})
+	icfg.RedisURL = s.redis.URL // the event records, shared with the dispatcher
+	in, err := ingest.New(ctx, icfg, ingest.Deps{JS: js, Redis: s.redis.Client, Logger: s.log.With("service", "ingest")})
 	if err != nil {
 		return fmt.Errorf("start ingest: %w", err)
 	}

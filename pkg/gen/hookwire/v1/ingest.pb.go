@@ -68,7 +68,8 @@ func (x *PublishRequest) GetEvent() *Event {
 type PublishResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	// True when an event with this event_id was already accepted.
+	// True when this event (same scope, event_id and content) was already
+	// accepted within the dedup horizon; sequence is then the original's.
 	Duplicate bool `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
 	// JetStream sequence of the stored event.
 	Sequence      uint64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`

@@ -30,7 +30,18 @@ const (
 // IngestService accepts events from internal producers. An OK answer means
 // the event is stored durably in JetStream and will be delivered.
 type IngestServiceClient interface {
-	// Publish validates and stores one event.
+	// Publish validates and stores one event. An event is identified by
+	// (scope, event_id): two scopes' events never collide. A repeat within
+	// the dedup horizon (HOOKWIRE_DEDUP_TTL, default 72 h) is answered from
+	// the event's record: the same content answers OK with duplicate = true
+	// and the original sequence; different content (event_type, occurred_at,
+	// attributes or data) answers ALREADY_EXISTS, with a BadRequest detail
+	// naming each field that differs. data must be valid UTF-8, nested at
+	// most HOOKWIRE_MAX_DATA_DEPTH (default 64) deep; occurred_at must not be
+	// before 2000-01-01T00:00:00Z (INVALID_ARGUMENT naming the field). A
+	// publish JetStream does not acknowledge within
+	// HOOKWIRE_PUBLISH_ACK_TIMEOUT (retried across a leader election) answers
+	// UNAVAILABLE.
 	Publish(ctx context.Context, in *PublishRequest, opts ...grpc.CallOption) (*PublishResponse, error)
 	// PublishStream is the high-throughput path: the client sends events and
 	// receives one response per event, matched by client_sequence. Responses
@@ -76,7 +87,18 @@ type IngestService_PublishStreamClient = grpc.BidiStreamingClient[PublishStreamR
 // IngestService accepts events from internal producers. An OK answer means
 // the event is stored durably in JetStream and will be delivered.
 type IngestServiceServer interface {
-	// Publish validates and stores one event.
+	// Publish validates and stores one event. An event is identified by
+	// (scope, event_id): two scopes' events never collide. A repeat within
+	// the dedup horizon (HOOKWIRE_DEDUP_TTL, default 72 h) is answered from
+	// the event's record: the same content answers OK with duplicate = true
+	// and the original sequence; different content (event_type, occurred_at,
+	// attributes or data) answers ALREADY_EXISTS, with a BadRequest detail
+	// naming each field that differs. data must be valid UTF-8, nested at
+	// most HOOKWIRE_MAX_DATA_DEPTH (default 64) deep; occurred_at must not be
+	// before 2000-01-01T00:00:00Z (INVALID_ARGUMENT naming the field). A
+	// publish JetStream does not acknowledge within
+	// HOOKWIRE_PUBLISH_ACK_TIMEOUT (retried across a leader election) answers
+	// UNAVAILABLE.
 	Publish(context.Context, *PublishRequest) (*PublishResponse, error)
 	// PublishStream is the high-throughput path: the client sends events and
 	// receives one response per event, matched by client_sequence. Responses

@@ -1,6 +1,7 @@
 // Command ingest runs the Hookwire ingest service: it validates published
-// events and stores them in the JetStream stream EVENTS. Process wiring
-// (telemetry, logs, NATS, auth, gRPC, /healthz /readyz /metrics on
+// events and stores them in the JetStream stream EVENTS, answering repeats
+// from the events' Redis records. Process wiring (telemetry, logs, NATS,
+// Redis, auth, gRPC, /healthz /readyz /metrics on
 // HOOKWIRE_HTTP_ADDR, default :8082, and -healthcheck) is package daemon's.
 package main
 
@@ -23,9 +24,9 @@ func configure() (daemon.Process, error) {
 		return daemon.Process{}, err
 	}
 	return daemon.Process{
-		GRPCAddr: cfg.GRPCAddr, NATSURL: cfg.NATSURL, TokensFile: cfg.TokensFile, Dev: cfg.Dev,
+		GRPCAddr: cfg.GRPCAddr, NATSURL: cfg.NATSURL, RedisURL: cfg.RedisURL, TokensFile: cfg.TokensFile, Dev: cfg.Dev,
 		Build: func(ctx context.Context, d daemon.Deps) (daemon.Service, error) {
-			return ingest.New(ctx, cfg, ingest.Deps{JS: d.JS, Logger: d.Logger})
+			return ingest.New(ctx, cfg, ingest.Deps{JS: d.JS, Redis: d.Redis, Logger: d.Logger})
 		},
 	}, nil
 }
