@@ -45,12 +45,16 @@ package dispatcher
 //     (task.Task.Released); a retry is made of the delivery, trigger and
 //     step only (task.Task.Next), so two copies of one attempt schedule one
 //     chain. Tests: task TestOneIdentity*, park
-//     TestSettingAsideTwiceKeepsOneMember.
+//     TestSettingAsideTwiceKeepsOneMember (it fails on the old stamp of the
+//     time set aside: two members).
 //
 //  6. A held or parked first attempt is a Rerun (task.Task.SetAside): one
 //     of its copies may have been attempted already, so after its release
 //     the worker checks the delivery log before sending it
-//     (worker.Worker.attempted). Test: TestHeldCopyOfADuplicateIsNotSentTwice.
+//     (worker.Worker.attempted). Tests: task TestOneIdentityPerTask (the
+//     mark), TestRerunFanoutAfterTheDuplicateWindowSendsNothingTwice (the
+//     check). A dispatcher-level test of a held copy racing its attempted
+//     twin is still to be written.
 //
 //  7. Nothing is lost on the way aside: a task's retry is stored in Redis
 //     before its outcome (Done) lets the lane ack it (worker process), and
