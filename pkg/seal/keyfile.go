@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // KeyFileName is where dev mode keeps its master key inside the data dir
@@ -59,9 +60,46 @@ func ResolveKey(configured string, dev bool, dataDir string) ([]byte, Origin, er
 	}
 }
 
+// ParseKeyList parses previous master keys (HOOKWIRE_MASTER_KEYS_PREVIOUS):
+// comma-separated, each like ParseKey; "" is none. An error names the entry
+// by its position, never by its value.
+func ParseKeyList(s string) ([][]byte, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var keys [][]byte
+	for i, part := range strings.Split(s, ",") {
+		k, err := ParseKey(part)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// ResolveBox is the Box of a service: the current key from ResolveKey and
+// the previous keys of ParseKeyList, which only open.
+func ResolveBox(configured, previous string, dev bool, dataDir string) (*Box, Origin, error) {
+	current, origin, err := ResolveKey(configured, dev, dataDir)
+	if err != nil {
+		return nil, 0, err
+	}
+	prev, err := ParseKeyList(previous)
+	if err != nil {
+		return nil, 0, fmt.Errorf("previous master keys: %w", err)
+	}
+	box, err := New(current, prev...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("master keys: %w", err)
+	}
+	return box, origin, nil
+}
+
 // LoadOrCreateKeyFile reads a key file (64 hex characters), creating it with
-// a random key the first time. Creation is exclusive, so two processes
-// starting together agree on one key.
+// a random key the first time. The key is written to a temporary file and
+// linked into place, which fails if the file exists: two processes starting
+// together agree on one key, and neither ever reads a half-written file.
 func LoadOrCreateKeyFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
@@ -81,15 +119,20 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("master key file: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), KeyFileName+".new-*") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("master key file: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return nil, fmt.Errorf("master key file: %w", err)
+	}
+	err = os.Link(f.Name(), path)
 	if errors.Is(err, fs.ErrExist) {
 		return LoadOrCreateKeyFile(path) // another process won the race
 	}
 	if err != nil {
-		return nil, fmt.Errorf("master key file: %w", err)
-	}
-	_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
-	if err := errors.Join(werr, f.Close()); err != nil {
 		return nil, fmt.Errorf("master key file: %w", err)
 	}
 	return key, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -64,4 +65,40 @@ func TestKeyFileIsSharedAndStable(t *testing.T) {
 	if !bytes.Equal(again, keys[0]) {
 		t.Fatal("key changed on reload")
 	}
+}
+
+func TestResolveBox(t *testing.T) {
+	dir := t.TempDir()
+	k1, k2 := strings.Repeat("01", 32), strings.Repeat("02", 32)
+	key1, _ := ParseKey(k1)
+	key2, _ := ParseKey(k2)
+	old, _ := mustBox(t, key1).Seal([]byte("s"), "p")
+
+	box, origin, err := ResolveBox(k2, k1, false, "")
+	if err != nil || origin != Configured || box.KeyID() != KeyID(key2) {
+		t.Fatalf("ResolveBox = %v %v %v", box, origin, err)
+	}
+	if got, err := box.Open(old, "p"); err != nil || string(got) != "s" {
+		t.Fatalf("previous key does not open: %v", err)
+	}
+	// Dev mode: the key file is current, previous keys still open.
+	box, origin, err = ResolveBox("", k1, true, dir)
+	if err != nil || origin != DevKeyFile || len(box.KeyIDs()) != 2 {
+		t.Fatalf("dev ResolveBox = %v %v %v", box, origin, err)
+	}
+	if _, _, err := ResolveBox(k2, k1+",nope", false, ""); !errors.Is(err, ErrKey) || strings.Contains(err.Error(), k1) {
+		t.Fatalf("bad previous key: %v", err)
+	}
+	if _, _, err := ResolveBox(k1, k1, false, ""); err == nil || strings.Contains(err.Error(), k1) {
+		t.Fatalf("current key among previous ones: %v", err)
+	}
+}
+
+func mustBox(t *testing.T, key []byte) *Box {
+	t.Helper()
+	b, err := New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

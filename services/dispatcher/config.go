@@ -22,6 +22,8 @@ import (
 //   - HOOKWIRE_MASTER_KEY: the registry's master key (64 hex characters or
 //     base64 of 32 bytes), to open signing secrets, passwords and payload
 //     keys. Required unless HOOKWIRE_DEV=true.
+//   - HOOKWIRE_MASTER_KEYS_PREVIOUS: comma-separated master keys that also
+//     open them (the registry's; README, Rotating the master key).
 //   - HOOKWIRE_DEV (default false): no tokens file needed, loopback
 //     endpoints reachable, and without a master key the registry's dev key
 //     file HOOKWIRE_DATA_DIR/master.key is used. Never in production.
@@ -108,6 +110,8 @@ type Config struct {
 	StreamReplicas    int
 	ShutdownGrace     time.Duration
 
+	MasterKeysPrevious string // HOOKWIRE_MASTER_KEYS_PREVIOUS
+
 	DeliveriesDuplicateWindow time.Duration
 	PublishAckTimeout         time.Duration
 	EventsDuplicateWindow     time.Duration
@@ -154,6 +158,9 @@ func (c Config) Validate() error {
 		if _, err := seal.ParseKey(c.MasterKey); err != nil {
 			bad("HOOKWIRE_MASTER_KEY: %w", err)
 		}
+	}
+	if _, err := seal.ParseKeyList(c.MasterKeysPrevious); err != nil {
+		bad("HOOKWIRE_MASTER_KEYS_PREVIOUS: %w", err)
 	}
 	if c.TokensFile == "" && !c.Dev {
 		bad("HOOKWIRE_TOKENS_FILE is required (set HOOKWIRE_DEV=true to run without tokens)")

@@ -117,6 +117,7 @@ func TestEnvVars(t *testing.T) {
 	samples := map[string]string{
 		"HOOKWIRE_GRPC_ADDR": ":9999", "HOOKWIRE_NATS_URL": "nats://nats:4222", "HOOKWIRE_REDIS_URL": "redis://redis:6379",
 		"HOOKWIRE_MASTER_KEY": strings.Repeat("cd", 32), "HOOKWIRE_DEV": "true", "HOOKWIRE_DATA_DIR": "/data",
+		"HOOKWIRE_MASTER_KEYS_PREVIOUS": strings.Repeat("ef", 32),
 		"HOOKWIRE_TOKENS_FILE": "/other", "HOOKWIRE_DELIVERY_WORKERS": "7", "HOOKWIRE_RETRY_WORKERS": "7",
 		"HOOKWIRE_MAX_IN_FLIGHT_DEFAULT": "7", "HOOKWIRE_SUSPEND_AFTER": "7", "HOOKWIRE_SMTP_ADDR": "mail:25",
 		"HOOKWIRE_SMTP_FROM": "a@b.example", "HOOKWIRE_SMTP_USERNAME": "u", "HOOKWIRE_SMTP_PASSWORD": "p",
@@ -166,16 +167,17 @@ func TestConfigErrorHidesSecrets(t *testing.T) {
 	t.Setenv("HOOKWIRE_MASTER_KEY", "s3cret-key")
 	t.Setenv("HOOKWIRE_SMTP_ADDR", "mail:25")
 	t.Setenv("HOOKWIRE_SMTP_PASSWORD", "s3cret-password")
+	t.Setenv("HOOKWIRE_MASTER_KEYS_PREVIOUS", strings.Repeat("ef", 32)+",s3cret-previous")
 	_, err := ConfigFromEnv()
 	if err == nil {
 		t.Fatal("ConfigFromEnv accepted a bad master key")
 	}
-	for _, name := range []string{"HOOKWIRE_MASTER_KEY", "HOOKWIRE_SMTP_PASSWORD"} {
+	for _, name := range []string{"HOOKWIRE_MASTER_KEY", "HOOKWIRE_SMTP_PASSWORD", "HOOKWIRE_MASTER_KEYS_PREVIOUS: entry 2"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}
 	}
-	if strings.Contains(err.Error(), "s3cret") {
+	if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), strings.Repeat("ef", 32)) {
 		t.Errorf("error %q quotes a secret", err)
 	}
 }

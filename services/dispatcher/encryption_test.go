@@ -52,8 +52,8 @@ func TestEncryptedDeliveryOpensWithReceiver(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	sealedSecret, _ := h.box.Seal([]byte(secret))
-	sealedKey, _ := h.box.Seal(key)
+	sealedSecret, _ := h.box.Seal([]byte(secret), subscription.Place("sealed", subscription.FieldSigningSecret))
+	sealedKey, _ := h.box.Seal(key, subscription.Place("sealed", subscription.FieldEncryptionKey))
 	rec := subscription.Record{ID: "sealed", URL: srv.URL, EventTypes: []string{"*"}, Status: subscription.StatusActive,
 		Secrets: []subscription.Secret{{Sealed: sealedSecret}}, EncryptionKey: sealedKey}
 	if _, err := h.store.Create(h.ctx, rec); err != nil {

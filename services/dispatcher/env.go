@@ -22,6 +22,7 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	r.String("HOOKWIRE_NATS_URL", &c.NATSURL)
 	r.String("HOOKWIRE_REDIS_URL", &c.RedisURL)
 	r.String("HOOKWIRE_MASTER_KEY", &c.MasterKey)
+	r.String("HOOKWIRE_MASTER_KEYS_PREVIOUS", &c.MasterKeysPrevious)
 	r.Bool("HOOKWIRE_DEV", &c.Dev)
 	r.String("HOOKWIRE_DATA_DIR", &c.DataDir)
 	r.String("HOOKWIRE_TOKENS_FILE", &c.TokensFile)

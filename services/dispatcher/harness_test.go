@@ -47,6 +47,7 @@ type harness struct {
 	rcv    *receiver
 	events jetstream.Stream
 	last   *instance // the dispatcher started last
+	logs   io.Writer // where dispatchers log; nil: the test's output
 }
 
 func newHarness(t testing.TB, eventsDupWindow time.Duration) *harness {
@@ -102,7 +103,11 @@ func (h *harness) start() *instance {
 		h.t.Fatal(err)
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
-	log := slog.New(slog.NewTextHandler(h.t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	out := h.logs
+	if out == nil {
+		out = h.t.Output()
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc, err := New(h.ctx, h.cfg, Deps{JS: js, Redis: rdb, Logger: log, Clock: h.clock})
 	if err != nil {
 		h.t.Fatal(err)
@@ -148,14 +153,14 @@ func (h *harness) subscribe(rec subscription.Record, secrets ...string) subscrip
 		secrets = []string{s}
 	}
 	for _, s := range secrets {
-		sealed, err := h.box.Seal([]byte(s))
+		sealed, err := h.box.Seal([]byte(s), subscription.Place(rec.ID, subscription.FieldSigningSecret))
 		if err != nil {
 			h.t.Fatal(err)
 		}
 		rec.Secrets = append(rec.Secrets, subscription.Secret{Sealed: sealed})
 	}
 	if rec.BasicPassword != "" {
-		sealed, err := h.box.Seal([]byte(rec.BasicPassword))
+		sealed, err := h.box.Seal([]byte(rec.BasicPassword), subscription.Place(rec.ID, subscription.FieldBasicPassword))
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package dispatcher
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -10,14 +9,15 @@ import (
 )
 
 // masterBox returns the Box that opens the registry's sealed secrets: from
-// HOOKWIRE_MASTER_KEY, or in dev mode from the key file the registry keeps
-// in the data dir (seal.ResolveKey). An ephemeral key could open nothing the
-// registry sealed, so dev mode without a data dir needs Deps.Box.
+// HOOKWIRE_MASTER_KEY and HOOKWIRE_MASTER_KEYS_PREVIOUS, or in dev mode from
+// the key file the registry keeps in the data dir (seal.ResolveBox). An
+// ephemeral key could open nothing the registry sealed, so dev mode without
+// a data dir needs Deps.Box. Key ids are logged, never keys.
 func masterBox(cfg Config, log *slog.Logger) (*seal.Box, error) {
 	if cfg.MasterKey == "" && cfg.Dev && cfg.DataDir == "" {
 		return nil, errors.New("master key: dev mode without HOOKWIRE_MASTER_KEY needs HOOKWIRE_DATA_DIR (the registry's key file), or pass Deps.Box")
 	}
-	key, origin, err := seal.ResolveKey(cfg.MasterKey, cfg.Dev, cfg.DataDir)
+	box, origin, err := seal.ResolveBox(cfg.MasterKey, cfg.MasterKeysPrevious, cfg.Dev, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -25,9 +25,6 @@ func masterBox(cfg Config, log *slog.Logger) (*seal.Box, error) {
 		log.Warn("DEV MODE: no HOOKWIRE_MASTER_KEY; opening secrets with the key file in the data dir, not for production",
 			"key_file", filepath.Join(cfg.DataDir, seal.KeyFileName))
 	}
-	box, err := seal.New(key)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
+	log.Info("master keys", "opening_key_ids", box.KeyIDs())
 	return box, nil
 }

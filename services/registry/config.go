@@ -19,6 +19,10 @@ import (
 //   - HOOKWIRE_MASTER_KEY: 32-byte key, 64 hex characters or base64, that seals
 //     signing secrets, basic-auth passwords and encryption keys at rest.
 //     Required unless HOOKWIRE_DEV=true.
+//   - HOOKWIRE_MASTER_KEYS_PREVIOUS: comma-separated master keys that only
+//     open values, never seal: the keys being retired during a rotation, or
+//     the next key before it becomes HOOKWIRE_MASTER_KEY (README, Rotating
+//     the master key).
 //   - HOOKWIRE_DEV (default false): development mode: no tokens file needed
 //     (every caller is root), http URLs allowed, loopback endpoints allowed for
 //     TestEndpoint, the reference event catalog loaded, and without a master
@@ -42,6 +46,7 @@ type Config struct {
 	GRPCAddr                 string
 	NATSURL                  string
 	MasterKey                string
+	MasterKeysPrevious       string
 	Dev                      bool
 	TokensFile               string
 	AllowHTTP                bool
@@ -77,6 +82,7 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	r.String("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
 	r.String("HOOKWIRE_NATS_URL", &c.NATSURL)
 	r.String("HOOKWIRE_MASTER_KEY", &c.MasterKey)
+	r.String("HOOKWIRE_MASTER_KEYS_PREVIOUS", &c.MasterKeysPrevious)
 	r.Bool("HOOKWIRE_DEV", &c.Dev)
 	r.String("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
 	r.Bool("HOOKWIRE_ALLOW_HTTP", &c.AllowHTTP)
@@ -103,6 +109,9 @@ func (c Config) Validate() error {
 		if _, err := seal.ParseKey(c.MasterKey); err != nil {
 			errs = append(errs, fmt.Errorf("HOOKWIRE_MASTER_KEY: %w", err))
 		}
+	}
+	if _, err := seal.ParseKeyList(c.MasterKeysPrevious); err != nil {
+		errs = append(errs, fmt.Errorf("HOOKWIRE_MASTER_KEYS_PREVIOUS: %w", err))
 	}
 	if c.TokensFile == "" && !c.Dev {
 		errs = append(errs, errors.New("HOOKWIRE_TOKENS_FILE is required (set HOOKWIRE_DEV=true to run without tokens)"))

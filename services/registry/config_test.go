@@ -44,6 +44,14 @@ func TestConfigFromEnv(t *testing.T) {
 			}
 		}},
 		{"base64 master key", map[string]string{"HOOKWIRE_MASTER_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "HOOKWIRE_TOKENS_FILE": "t"}, nil, nil},
+		{"previous master keys", map[string]string{
+			"HOOKWIRE_MASTER_KEY": testMasterKey, "HOOKWIRE_TOKENS_FILE": "t",
+			"HOOKWIRE_MASTER_KEYS_PREVIOUS": strings.Repeat("ab", 32) + ", AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		}, nil, nil},
+		{"bad previous master key", map[string]string{
+			"HOOKWIRE_MASTER_KEY": testMasterKey, "HOOKWIRE_TOKENS_FILE": "t",
+			"HOOKWIRE_MASTER_KEYS_PREVIOUS": strings.Repeat("ab", 32) + ",short",
+		}, []string{"HOOKWIRE_MASTER_KEYS_PREVIOUS: entry 2"}, nil},
 		{"bad values joined", map[string]string{
 			"HOOKWIRE_DEV": "maybe", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE": "x", "HOOKWIRE_SECRET_OVERLAP": "soon",
 			"HOOKWIRE_ALLOW_CIDRS": "10.0.0.0", "HOOKWIRE_KV_REPLICAS": "two",
@@ -55,7 +63,7 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	keys := []string{"HOOKWIRE_MASTER_KEY", "HOOKWIRE_TOKENS_FILE", "HOOKWIRE_GRPC_ADDR", "HOOKWIRE_NATS_URL", "HOOKWIRE_DEV",
 		"HOOKWIRE_ALLOW_HTTP", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE", "HOOKWIRE_SECRET_OVERLAP", "HOOKWIRE_CATALOG_FILE",
-		"HOOKWIRE_KV_REPLICAS", "HOOKWIRE_ALLOW_CIDRS", "HOOKWIRE_HTTPS_ONLY", "HOOKWIRE_DATA_DIR"}
+		"HOOKWIRE_KV_REPLICAS", "HOOKWIRE_ALLOW_CIDRS", "HOOKWIRE_HTTPS_ONLY", "HOOKWIRE_DATA_DIR", "HOOKWIRE_MASTER_KEYS_PREVIOUS"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range keys {
@@ -115,7 +123,7 @@ func TestEnvVars(t *testing.T) {
 		"HOOKWIRE_MASTER_KEY": strings.Repeat("ab", 32), "HOOKWIRE_DEV": "true", "HOOKWIRE_TOKENS_FILE": "/other",
 		"HOOKWIRE_ALLOW_HTTP": "true", "HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE": "7", "HOOKWIRE_SECRET_OVERLAP": "1h",
 		"HOOKWIRE_CATALOG_FILE": "/c.json", "HOOKWIRE_KV_REPLICAS": "3", "HOOKWIRE_ALLOW_CIDRS": "10.0.0.0/8",
-		"HOOKWIRE_HTTPS_ONLY": "true", "HOOKWIRE_DATA_DIR": "/d",
+		"HOOKWIRE_HTTPS_ONLY": "true", "HOOKWIRE_DATA_DIR": "/d", "HOOKWIRE_MASTER_KEYS_PREVIOUS": strings.Repeat("cd", 32),
 	}
 	t.Setenv("HOOKWIRE_MASTER_KEY", testMasterKey)
 	t.Setenv("HOOKWIRE_TOKENS_FILE", "/base")
@@ -138,14 +146,23 @@ func TestEnvVars(t *testing.T) {
 	}
 }
 
-// A configuration error names the master key but never quotes it.
+// A configuration error names the master key (or the previous key) but
+// never quotes it.
 func TestConfigErrorHidesMasterKey(t *testing.T) {
 	const secret = "s3cret-but-not-a-key"
 	t.Setenv("HOOKWIRE_DEV", "")
 	t.Setenv("HOOKWIRE_TOKENS_FILE", "/t")
 	t.Setenv("HOOKWIRE_MASTER_KEY", secret)
+	t.Setenv("HOOKWIRE_MASTER_KEYS_PREVIOUS", "")
 	_, err := registry.ConfigFromEnv()
 	if err == nil || !strings.Contains(err.Error(), "HOOKWIRE_MASTER_KEY") || strings.Contains(err.Error(), secret) {
+		t.Fatalf("error %v", err)
+	}
+	t.Setenv("HOOKWIRE_MASTER_KEY", testMasterKey)
+	t.Setenv("HOOKWIRE_MASTER_KEYS_PREVIOUS", strings.Repeat("ab", 32)+","+secret)
+	_, err = registry.ConfigFromEnv()
+	if err == nil || !strings.Contains(err.Error(), "HOOKWIRE_MASTER_KEYS_PREVIOUS") || strings.Contains(err.Error(), secret) ||
+		strings.Contains(err.Error(), strings.Repeat("ab", 32)) {
 		t.Fatalf("error %v", err)
 	}
 }

@@ -147,7 +147,7 @@ func (s *Service) applyAuth(rec *subscription.Record, basic *hookwirev1.BasicAut
 	if basic.GetPassword() == "" {
 		return nil
 	}
-	sealed, err := s.box.Seal([]byte(basic.GetPassword()))
+	sealed, err := s.box.Seal([]byte(basic.GetPassword()), subscription.Place(rec.ID, subscription.FieldBasicPassword))
 	if err != nil {
 		return fmt.Errorf("seal basic-auth password: %w", err)
 	}
@@ -170,7 +170,7 @@ func (s *Service) applyEncryption(rec *subscription.Record, enc *hookwirev1.Encr
 		}
 		generated = key
 	}
-	sealed, err := s.box.Seal(key)
+	sealed, err := s.box.Seal(key, subscription.Place(rec.ID, subscription.FieldEncryptionKey))
 	if err != nil {
 		return nil, fmt.Errorf("seal encryption key: %w", err)
 	}

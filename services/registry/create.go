@@ -127,7 +127,7 @@ func (s *Service) create(ctx context.Context, sub *hookwirev1.Subscription, secr
 			return nil, 0, fmt.Errorf("new signing secret: %w", err)
 		}
 	}
-	sealed, err := s.box.Seal([]byte(secret))
+	sealed, err := s.box.Seal([]byte(secret), subscription.Place(rec.ID, subscription.FieldSigningSecret))
 	if err != nil {
 		return nil, 0, fmt.Errorf("seal signing secret: %w", err)
 	}

@@ -127,8 +127,8 @@ func TestUpdateFieldMask(t *testing.T) {
 			}},
 		{"basic auth empty password keeps stored", &hookwirev1.Subscription{Auth: &hookwirev1.EndpointAuth{Method: &hookwirev1.EndpointAuth_Basic{Basic: &hookwirev1.BasicAuth{Username: "u2"}}}}, []string{"auth"}, nil, nil,
 			func(t *testing.T, got *hookwirev1.Subscription, _ []byte, rec subscription.Record) {
-				if got.GetAuth().GetBasic().GetUsername() != "u2" || open(t, rec.BasicPassword) != "original-pw" {
-					t.Errorf("auth = %v, password %q", got.GetAuth(), open(t, rec.BasicPassword))
+				if got.GetAuth().GetBasic().GetUsername() != "u2" || open(t, rec.ID, subscription.FieldBasicPassword, rec.BasicPassword) != "original-pw" {
+					t.Errorf("auth = %v, password %q", got.GetAuth(), open(t, rec.ID, subscription.FieldBasicPassword, rec.BasicPassword))
 				}
 			}},
 		{"event types replaced", &hookwirev1.Subscription{EventTypes: []string{"settlement.batch.*"}}, []string{"event_types"}, nil, nil,
@@ -168,7 +168,7 @@ func TestUpdateFieldMask(t *testing.T) {
 			}},
 		{"encryption generated", &hookwirev1.Subscription{Encryption: &hookwirev1.Encryption{Enabled: true}}, []string{"encryption"}, nil, nil,
 			func(t *testing.T, got *hookwirev1.Subscription, key []byte, rec subscription.Record) {
-				if len(key) != 32 || open(t, rec.EncryptionKey) != string(key) || !got.GetEncryption().GetEnabled() {
+				if len(key) != 32 || open(t, rec.ID, subscription.FieldEncryptionKey, rec.EncryptionKey) != string(key) || !got.GetEncryption().GetEnabled() {
 					t.Errorf("key %d bytes, enabled %v", len(key), got.GetEncryption().GetEnabled())
 				}
 			}},
@@ -274,8 +274,8 @@ func TestRotateSecretKeepsBothWithExpiry(t *testing.T) {
 		t.Errorf("previous secret expires %s, want ~24h from now", exp)
 	}
 	rec := rawRecord(t, e, id)
-	if len(rec.Secrets) != 2 || open(t, rec.Secrets[0].Sealed) != second || !rec.Secrets[0].ExpiresAt.IsZero() ||
-		open(t, rec.Secrets[1].Sealed) != first || !rec.Secrets[1].ExpiresAt.Equal(exp) {
+	if len(rec.Secrets) != 2 || open(t, id, subscription.FieldSigningSecret, rec.Secrets[0].Sealed) != second || !rec.Secrets[0].ExpiresAt.IsZero() ||
+		open(t, id, subscription.FieldSigningSecret, rec.Secrets[1].Sealed) != first || !rec.Secrets[1].ExpiresAt.Equal(exp) {
 		t.Fatalf("stored secrets = %+v", rec.Secrets)
 	}
 	if n := len(rec.SigningSecrets(time.Now())); n != 2 {
@@ -291,7 +291,7 @@ func TestRotateSecretKeepsBothWithExpiry(t *testing.T) {
 	if err != nil || rot.GetSigningSecret() != own {
 		t.Fatalf("RotateSecret(own) = %v, %v", rot, err)
 	}
-	if rec := rawRecord(t, e, id); len(rec.Secrets) != 1 || open(t, rec.Secrets[0].Sealed) != own {
+	if rec := rawRecord(t, e, id); len(rec.Secrets) != 1 || open(t, id, subscription.FieldSigningSecret, rec.Secrets[0].Sealed) != own {
 		t.Fatalf("after ttl 0: %+v", rec.Secrets)
 	}
 	rot, err = e.client.RotateSecret(as(t, rootToken), &hookwirev1.RotateSecretRequest{Id: id, PreviousSecretTtl: durationpb.New(time.Hour)})

@@ -58,7 +58,7 @@ func (s *Service) grpcError(op string, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
 	case errors.Is(err, seal.ErrOpen):
-		s.log.Error(op+": cannot open a sealed value; is HOOKWIRE_MASTER_KEY the key the data was sealed with?", "error", err)
+		s.log.Error(op+": cannot open a sealed value: its master key is not in HOOKWIRE_MASTER_KEY or HOOKWIRE_MASTER_KEYS_PREVIOUS, or it was moved from another record or field", "error", err)
 		return status.Error(codes.Internal, "stored secret cannot be opened with the configured master key")
 	}
 	s.log.Error(op+" failed", "error", err)

@@ -194,15 +194,16 @@ func rawRecord(t *testing.T, e *env, id string) subscription.Record {
 	return rec
 }
 
-// open unseals a stored value with the test master key.
-func open(t *testing.T, sealed string) string {
+// open unseals a stored value of subscription id's field with the test
+// master key.
+func open(t *testing.T, id, field, sealed string) string {
 	t.Helper()
 	key, _ := seal.ParseKey(testMasterKey)
 	box, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := box.Open(sealed)
+	b, err := box.Open(sealed, subscription.Place(id, field))
 	if err != nil {
 		t.Fatalf("open %q: %v", sealed, err)
 	}

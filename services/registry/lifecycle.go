@@ -143,7 +143,9 @@ func (s *Service) rotate(ctx context.Context, id, secret string, overlap time.Du
 			return nil, fmt.Errorf("new signing secret: %w", err)
 		}
 	}
-	sealed, err := s.box.Seal([]byte(secret))
+	// Previous secrets keep their sealed form: one place holds every
+	// signing secret of a subscription, current or previous.
+	sealed, err := s.box.Seal([]byte(secret), subscription.Place(id, subscription.FieldSigningSecret))
 	if err != nil {
 		return nil, fmt.Errorf("seal signing secret: %w", err)
 	}

@@ -1,18 +1,18 @@
 package registry
 
 import (
-	"fmt"
 	"log/slog"
 	"path/filepath"
 
 	"github.com/hookwire/hookwire/pkg/seal"
 )
 
-// masterBox returns the Box that seals secrets at rest (see seal.ResolveKey
-// for where the key comes from in dev mode) and warns when it is not a
-// configured key.
+// masterBox returns the Box that seals secrets at rest under the current
+// master key and opens them under it or a previous one (see
+// seal.ResolveKey for where the key comes from in dev mode); it warns when
+// the key is not a configured one. Key ids are logged, never keys.
 func masterBox(cfg Config, log *slog.Logger) (*seal.Box, error) {
-	key, origin, err := seal.ResolveKey(cfg.MasterKey, cfg.Dev, cfg.DataDir)
+	box, origin, err := seal.ResolveBox(cfg.MasterKey, cfg.MasterKeysPrevious, cfg.Dev, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -23,9 +23,6 @@ func masterBox(cfg Config, log *slog.Logger) (*seal.Box, error) {
 	case seal.Ephemeral:
 		log.Warn("DEV MODE: no HOOKWIRE_MASTER_KEY and no HOOKWIRE_DATA_DIR; sealing secrets with an EPHEMERAL key, stored secrets become unreadable after a restart")
 	}
-	box, err := seal.New(key)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
+	log.Info("master keys", "sealing_key_id", box.KeyID(), "opening_key_ids", box.KeyIDs())
 	return box, nil
 }

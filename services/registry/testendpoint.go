@@ -105,21 +105,11 @@ func (s *Service) testEndpoint(ctx context.Context, req *hookwirev1.TestEndpoint
 // savedRequest opens a subscription's sealed secrets into a request.
 func (s *Service) savedRequest(rec *subscription.Record) (deliver.Request, error) {
 	r := deliver.Request{URL: rec.URL, BasicUser: rec.BasicUser, Timeout: rec.Timeout}
-	for _, sealed := range rec.SigningSecrets(s.now()) {
-		plain, err := s.box.Open(sealed)
-		if err != nil {
-			return r, fmt.Errorf("open signing secret of %s: %w", rec.ID, err)
-		}
-		r.Secrets = append(r.Secrets, string(plain))
-	}
-	pw, err := s.box.Open(rec.BasicPassword)
+	sec, err := rec.OpenSecrets(s.box, s.now())
 	if err != nil {
-		return r, fmt.Errorf("open basic-auth password of %s: %w", rec.ID, err)
+		return r, err
 	}
-	r.BasicPassword = string(pw)
-	if r.EncryptionKey, err = s.box.Open(rec.EncryptionKey); err != nil {
-		return r, fmt.Errorf("open encryption key of %s: %w", rec.ID, err)
-	}
+	r.Secrets, r.BasicPassword, r.EncryptionKey = sec.Signing, sec.BasicPassword, sec.EncryptionKey
 	return r, nil
 }
 

@@ -76,9 +76,12 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 }
 
 // send builds the request from the subscription and the stored event and
-// makes the attempt. A subscription whose secrets cannot be opened gets a
-// Retryable result: the problem is ours, and the schedule gives an
-// operator time to fix the master key.
+// makes the attempt. A subscription whose secrets cannot be opened (a
+// master key missing from the configuration, or a sealed value moved from
+// another record or field) is not sent to: the attempt gets a Retryable
+// result, since the problem is ours and the schedule gives an operator time
+// to fix the keys, and an error is logged naming the subscription and the
+// field, never a value.
 func (w *Worker) send(ctx context.Context, rec *subscription.Record, t task.Task, ev stored, now time.Time) deliver.Result {
 	req := deliver.Request{
 		URL: rec.URL, WebhookID: t.DeliveryID, Timestamp: now, Body: ev.body,
@@ -91,25 +94,13 @@ func (w *Worker) send(ctx context.Context, rec *subscription.Record, t task.Task
 	// whatever propagator the process installed).
 	req.Header = http.Header{}
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
-	var err error
-	for _, s := range rec.SigningSecrets(now) {
-		var b []byte
-		if b, err = w.d.Box.Open(s); err != nil {
-			break
-		}
-		req.Secrets = append(req.Secrets, string(b))
-	}
-	if err == nil && rec.BasicPassword != "" {
-		var b []byte
-		b, err = w.d.Box.Open(rec.BasicPassword)
-		req.BasicPassword = string(b)
-	}
-	if err == nil && rec.EncryptionKey != "" {
-		req.EncryptionKey, err = w.d.Box.Open(rec.EncryptionKey)
-	}
+	sec, err := rec.OpenSecrets(w.d.Box, now)
 	if err != nil {
-		return deliver.Result{Outcome: deliver.Retryable, Err: fmt.Errorf("open secrets of subscription %s: %w", rec.ID, err)}
+		w.d.Logger.ErrorContext(ctx, "not delivering: a sealed secret of the subscription does not open",
+			"subscription_id", rec.ID, "delivery_id", t.DeliveryID, "error", err)
+		return deliver.Result{Outcome: deliver.Retryable, Err: err}
 	}
+	req.Secrets, req.BasicPassword, req.EncryptionKey = sec.Signing, sec.BasicPassword, sec.EncryptionKey
 	return w.d.Sender.Send(ctx, req)
 }
 

@@ -71,9 +71,9 @@ type Announcer interface {
 	Publish(ctx context.Context, ev bus.Event) error
 }
 
-// Opener opens sealed secrets (seal.Box).
+// Opener opens sealed secrets for their place (seal.Box).
 type Opener interface {
-	Open(sealed string) ([]byte, error)
+	Open(sealed, place string) ([]byte, error)
 }
 
 // Deps are the worker's collaborators; all are required.

@@ -91,7 +91,7 @@ func (s *Store) Get(ctx context.Context, key, fingerprint string, resp proto.Mes
 	if fp != fingerprint {
 		return false, ErrMismatch
 	}
-	plain, err := s.box.Open(sealed)
+	plain, err := s.box.Open(sealed, Place(key))
 	if err != nil {
 		return false, fmt.Errorf("open remembered response: %w", err)
 	}
@@ -109,7 +109,7 @@ func (s *Store) Remember(ctx context.Context, key, fingerprint string, resp prot
 	if err != nil {
 		return false, fmt.Errorf("encode response: %w", err)
 	}
-	sealed, err := s.box.Seal(plain)
+	sealed, err := s.box.Seal(plain, Place(key))
 	if err != nil {
 		return false, fmt.Errorf("seal response: %w", err)
 	}
@@ -120,4 +120,26 @@ func (s *Store) Remember(ctx context.Context, key, fingerprint string, resp prot
 		return false, fmt.Errorf("remember response: %w", err)
 	}
 	return true, nil
+}
+
+// Place is the associated data a response remembered under key is sealed
+// for (package seal): moved to another key, it does not open.
+func Place(key string) string { return "request/" + key }
+
+// ResealValue returns a stored entry (fingerprint:sealed) of key with its
+// response sealed under box's current key, and 1 when it changed, 0 when it
+// was sealed under that key already.
+func ResealValue(key string, value []byte, box *seal.Box) ([]byte, int, error) {
+	fp, sealed, ok := strings.Cut(string(value), ":")
+	if !ok {
+		return nil, 0, errors.New("remembered response: malformed record")
+	}
+	out, changed, err := box.Reseal(sealed, Place(key))
+	if err != nil {
+		return nil, 0, fmt.Errorf("remembered response: %w", err)
+	}
+	if !changed {
+		return value, 0, nil
+	}
+	return []byte(fp + ":" + out), 1, nil
 }

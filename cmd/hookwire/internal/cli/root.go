@@ -76,6 +76,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.deliveriesCommand(),
 		a.listenCommand(),
 		a.devCommand(),
+		a.adminCommand(),
 	)
 	return root
 }

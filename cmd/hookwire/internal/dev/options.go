@@ -23,6 +23,9 @@ type Options struct {
 	// MasterKey (hex or base64 of 32 bytes) seals secrets at rest; empty
 	// uses DataDir/master.key, created on first run.
 	MasterKey string
+	// MasterKeysPrevious (comma-separated, like MasterKey) only open:
+	// HOOKWIRE_MASTER_KEYS_PREVIOUS during a rotation.
+	MasterKeysPrevious string
 	// Metrics, when set, is served at /metrics on the HTTP port.
 	Metrics http.Handler
 	Logger  *slog.Logger

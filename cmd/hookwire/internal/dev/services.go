@@ -23,6 +23,7 @@ func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, maste
 	rcfg.AllowHTTP = true
 	rcfg.DataDir = s.opts.DataDir
 	rcfg.MasterKey = hex.EncodeToString(masterKey)
+	rcfg.MasterKeysPrevious = s.opts.MasterKeysPrevious
 	rcfg.TokensFile = s.opts.TokensFile
 	reg, err := registry.New(ctx, rcfg, registry.Deps{JS: js, Logger: s.log.With("service", "registry")})
 	if err != nil {
@@ -42,9 +43,9 @@ func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, maste
 	s.services = append(s.services, in)
 	s.readyWhen("ingest", in.Ready())
 
-	box, err := seal.New(masterKey)
+	box, _, err := seal.ResolveBox(rcfg.MasterKey, rcfg.MasterKeysPrevious, true, "")
 	if err != nil {
-		return fmt.Errorf("master key: %w", err)
+		return err
 	}
 	dcfg := dispatcher.DefaultConfig()
 	dcfg.Dev = true
