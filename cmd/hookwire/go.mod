@@ -5,6 +5,7 @@ go 1.26.7
 require (
 	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/hookwire/hookwire/pkg v0.0.0
+	github.com/hookwire/hookwire/services/console v0.0.0
 	github.com/hookwire/hookwire/services/dispatcher v0.0.0-00010101000000-000000000000
 	github.com/hookwire/hookwire/services/ingest v0.0.0
 	github.com/hookwire/hookwire/services/registry v0.0.0-00010101000000-000000000000
@@ -25,6 +26,9 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-redis/redis_rate/v10 v10.0.1 // indirect
@@ -68,6 +72,7 @@ require (
 
 replace (
 	github.com/hookwire/hookwire/pkg => ../../pkg
+	github.com/hookwire/hookwire/services/console => ../../services/console
 	github.com/hookwire/hookwire/services/dispatcher => ../../services/dispatcher
 	github.com/hookwire/hookwire/services/ingest => ../../services/ingest
 	github.com/hookwire/hookwire/services/registry => ../../services/registry

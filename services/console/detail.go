@@ -7,12 +7,14 @@ import (
 	"strconv"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 )
 
 // deliveryScan bounds the deliveries one page reads from the delivery log
-// (which lists in the order of their latest write, oldest first): the page
-// shows the newest of what it read.
+// (which lists in the order of their latest write): the page shows the
+// newest of what it read.
 const (
 	deliveryScan  = 2000
 	deliveriesMax = 50
@@ -26,6 +28,7 @@ var stateFilter = map[string]hookwirev1.DeliveryState{
 	"delivered": hookwirev1.DeliveryState_DELIVERY_STATE_DELIVERED,
 	"failed":    hookwirev1.DeliveryState_DELIVERY_STATE_FAILED,
 	"discarded": hookwirev1.DeliveryState_DELIVERY_STATE_DISCARDED,
+	"held":      hookwirev1.DeliveryState_DELIVERY_STATE_HELD,
 }
 
 type subscriptionPage struct {
@@ -36,6 +39,8 @@ type subscriptionPage struct {
 	Truncated   bool // more deliveries than were read
 	Test        *hookwirev1.TestEndpointResponse
 	RetryPolicy []string
+	// Last24h counts the deliveries created in the last 24 hours by state.
+	Last24h []stateCount
 }
 
 // showSubscription: settings, actions and recent deliveries, filtered by
@@ -64,27 +69,53 @@ func (c *Console) subscriptionPage(w http.ResponseWriter, r *http.Request, s *se
 		c.failed(w, r, s, "list deliveries", err)
 		return
 	}
+	if p.Last24h, _, err = c.countByState(ctx, id, time.Now().Add(-24*time.Hour), time.Time{}); err != nil {
+		c.failed(w, r, s, "count deliveries", err)
+		return
+	}
 	c.render(w, r, s, code, "subscription", p)
 }
 
-// recentDeliveries reads up to deliveryScan deliveries of req and returns
-// the newest deliveriesMax updated within the window (0: any time).
+// recentDeliveries reads up to deliveryScan deliveries of req created
+// within the window (0: any time) and returns the newest deliveriesMax.
 func (c *Console) recentDeliveries(ctx context.Context, req *hookwirev1.ListDeliveriesRequest, window time.Duration) ([]*hookwirev1.Delivery, bool, error) {
-	all, truncated, err := c.scanDeliveries(ctx, req, deliveryScan)
+	if window > 0 {
+		req.StartTime = timestamppb.New(time.Now().Add(-window))
+	}
+	out, truncated, err := c.scanDeliveries(ctx, req, deliveryScan)
 	if err != nil {
 		return nil, false, err
-	}
-	var out []*hookwirev1.Delivery
-	since := time.Now().Add(-window)
-	for _, d := range all {
-		if window == 0 || d.GetUpdateTime().AsTime().After(since) {
-			out = append(out, d)
-		}
 	}
 	slices.SortFunc(out, func(a, b *hookwirev1.Delivery) int {
 		return b.GetUpdateTime().AsTime().Compare(a.GetUpdateTime().AsTime())
 	})
 	return out[:min(len(out), deliveriesMax)], truncated, nil
+}
+
+// stateCount is the number of a subscription's deliveries in one state.
+type stateCount struct {
+	State hookwirev1.DeliveryState
+	Count int64
+}
+
+// countByState counts a subscription's deliveries created since start, by
+// state (CountDeliveries).
+func (c *Console) countByState(ctx context.Context, id string, start, end time.Time) ([]stateCount, int64, error) {
+	req := &hookwirev1.CountDeliveriesRequest{SubscriptionId: id, StartTime: timestamppb.New(start)}
+	if !end.IsZero() {
+		req.EndTime = timestamppb.New(end)
+	}
+	resp, err := c.del.CountDeliveries(ctx, req)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []stateCount
+	var total int64
+	for _, n := range resp.GetCounts() {
+		out = append(out, stateCount{State: n.GetState(), Count: n.GetCount()})
+		total += n.GetCount()
+	}
+	return out, total, nil
 }
 
 // scanDeliveries pages through req up to max deliveries.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 )
 
@@ -33,9 +35,7 @@ type failingSub struct {
 }
 
 // overview: suspended subscriptions, and the subscriptions with the most
-// failed attempts in the last hour. The delivery API has no time filter:
-// the ranking reads the pending (retrying) and failed deliveries, up to
-// overviewScan of each, and counts their failed attempts of the hour.
+// failed attempts in the last hour (see failing).
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := s.call(r.Context())
 	p := &overviewPage{Since: time.Now().UTC().Add(-time.Hour).Format("15:04 UTC")}
@@ -52,17 +52,30 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, s, http.StatusOK, "overview", p)
 }
 
-// failing ranks subscriptions by their failed attempts since t.
+// failing ranks subscriptions by their failed attempts since t. It reads
+// (bounded, each up to overviewScan) the deliveries created since t, the
+// pending ones (older ones still retrying) and the failed ones created in
+// the day before (an exhausted schedule's last attempts), each once.
 func (c *Console) failing(ctx context.Context, since time.Time) ([]failingSub, bool, error) {
+	queries := []*hookwirev1.ListDeliveriesRequest{
+		{StartTime: timestamppb.New(since)},
+		{State: hookwirev1.DeliveryState_DELIVERY_STATE_PENDING},
+		{State: hookwirev1.DeliveryState_DELIVERY_STATE_FAILED, StartTime: timestamppb.New(since.Add(-24 * time.Hour))},
+	}
 	bySub := map[string]*failingSub{}
+	seen := map[string]bool{}
 	truncated := false
-	for _, st := range []hookwirev1.DeliveryState{hookwirev1.DeliveryState_DELIVERY_STATE_PENDING, hookwirev1.DeliveryState_DELIVERY_STATE_FAILED} {
-		ds, more, err := c.scanDeliveries(ctx, &hookwirev1.ListDeliveriesRequest{State: st}, overviewScan)
+	for _, q := range queries {
+		ds, more, err := c.scanDeliveries(ctx, q, overviewScan)
 		if err != nil {
 			return nil, false, err
 		}
 		truncated = truncated || more
 		for _, d := range ds {
+			if seen[d.GetId()] {
+				continue
+			}
+			seen[d.GetId()] = true
 			for _, a := range d.GetAttempts() {
 				at := a.GetStartTime().AsTime()
 				if at.Before(since) || (a.GetHttpStatus() >= 200 && a.GetHttpStatus() < 300) {

@@ -19,8 +19,7 @@ type replayPage struct {
 	IncludeDelivered     bool
 	Error                string
 	Previewed            bool
-	Logged, NotDelivered int // deliveries in the log created in the window
-	Truncated            bool
+	Logged, NotDelivered int64 // deliveries in the log created in the window
 }
 
 // window reads the start and end inputs (end empty: now).
@@ -42,8 +41,8 @@ func (p *replayPage) window() (start, end time.Time, err error) {
 }
 
 // replayPreview shows the replay form and, for a window, how many of the
-// subscription's deliveries the delivery log holds in it (the API has no
-// dry run; Replay itself reports the events it matched in EVENTS).
+// subscription's deliveries were created in it (CountDeliveries; Replay has
+// no dry run and itself reports the events it matched in EVENTS).
 func (c *Console) replayPreview(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := s.call(r.Context())
 	id := r.PathValue("id")
@@ -65,18 +64,15 @@ func (c *Console) replayPreview(w http.ResponseWriter, r *http.Request, s *sessi
 		c.render(w, r, s, http.StatusUnprocessableEntity, "replay", p)
 		return
 	}
-	all, truncated, err := c.scanDeliveries(ctx, &hookwirev1.ListDeliveriesRequest{SubscriptionId: id}, deliveryScan)
+	counts, total, err := c.countByState(ctx, id, start, end)
 	if err != nil {
-		c.failed(w, r, s, "list deliveries", err)
+		c.failed(w, r, s, "count deliveries", err)
 		return
 	}
-	p.Previewed, p.Truncated = true, truncated
-	for _, d := range all {
-		if t := d.GetCreateTime().AsTime(); !t.Before(start) && t.Before(end) {
-			p.Logged++
-			if d.GetState() != hookwirev1.DeliveryState_DELIVERY_STATE_DELIVERED {
-				p.NotDelivered++
-			}
+	p.Previewed, p.Logged, p.NotDelivered = true, total, total
+	for _, n := range counts {
+		if n.State == hookwirev1.DeliveryState_DELIVERY_STATE_DELIVERED {
+			p.NotDelivered -= n.Count
 		}
 	}
 	c.render(w, r, s, http.StatusOK, "replay", p)

@@ -49,6 +49,9 @@ func formFromSubscription(sub *hookwirev1.Subscription) subForm {
 		delays = append(delays, d.AsDuration().String())
 	}
 	f.RetryDelays = strings.Join(delays, ", ")
+	if sub.GetRetryPolicy() != nil && len(delays) == 0 {
+		f.RetryDelays = "none"
+	}
 	if rl := sub.GetRateLimit(); rl != nil {
 		f.RatePerSecond = strconv.FormatFloat(rl.GetPerSecond(), 'f', -1, 64)
 		f.RateBurst = strconv.Itoa(int(rl.GetBurst()))
@@ -127,8 +130,11 @@ func (f subForm) subscription() (*hookwirev1.Subscription, map[string]string) {
 			Basic: &hookwirev1.BasicAuth{Username: f.AuthUsername, Password: f.password}}}
 	}
 	if f.RetryDelays != "" {
-		sub.RetryPolicy = &hookwirev1.RetryPolicy{}
+		sub.RetryPolicy = &hookwirev1.RetryPolicy{} // "none": one attempt, no retry
 		for _, s := range splitList(f.RetryDelays) {
+			if s == "none" {
+				continue
+			}
 			d, err := time.ParseDuration(s)
 			if err != nil {
 				errs["retry_delays"] = fmt.Sprintf("%q is not a duration (e.g. 5m, 1h30m)", s)

@@ -109,6 +109,9 @@ var funcs = template.FuncMap{
 	"query":     query,
 	"ok2xx":     func(code int32) bool { return code >= 200 && code < 300 },
 	"list":      func(s ...string) []string { return s },
+	"holdReason": func(r hookwirev1.HoldReason) string {
+		return strings.ToLower(strings.TrimPrefix(r.String(), "HOLD_REASON_"))
+	},
 	"lastAttempt": func(as []*hookwirev1.Attempt) *hookwirev1.Attempt {
 		if len(as) == 0 {
 			return nil

@@ -1,7 +1,8 @@
 // Package dev runs the whole of Hookwire in one process for `hookwire dev`:
 // an embedded NATS JetStream server, an embedded Redis-compatible server
 // (unless a real Redis is given), and the registry, ingest and dispatcher
-// services on one gRPC server, with health endpoints on an HTTP port.
+// services on one gRPC server, with health endpoints and the web console
+// (/console/) on an HTTP port.
 package dev
 
 import (
@@ -46,6 +47,8 @@ type Stack struct {
 	grpc       *grpcserver.Server
 	http       *daemon.HTTPServer
 	devAuth    bool
+	// consoleConn is the web console's client connection to grpc.
+	consoleConn *grpc.ClientConn
 }
 
 // Start brings up NATS, Redis and the services and binds both listeners.
@@ -116,6 +119,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.http, err = daemon.NewHTTPServer(o.HTTPAddr, o.Metrics, checks...); err != nil {
 		return nil, err
 	}
+	if err := s.mountConsole(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -149,6 +155,7 @@ func (s *Stack) Run(ctx context.Context) error {
 // close stops NATS and Redis (saving the embedded Redis's data); it is
 // safe on a partly started stack.
 func (s *Stack) close() error {
+	closeConsole(s.consoleConn)
 	if s.nc != nil {
 		_ = s.nc.FlushTimeout(2 * time.Second)
 		s.nc.Close()
