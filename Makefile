@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-MODULES   := pkg services/registry services/ingest services/dispatcher cmd/hookwire
+MODULES   := pkg services/registry services/ingest services/dispatcher services/console cmd/hookwire
 BIN       := $(CURDIR)/bin
 export PATH := $(BIN):$(PATH)
 # Tests start one embedded JetStream and one redis-server each; two cores.
@@ -56,8 +56,20 @@ postgresql: ## Install PostgreSQL with apt when it is missing (delivery-log test
 		fi; \
 	fi
 
+.PHONY: chromium
+chromium: ## Install Debian's chromium with apt when it is missing (the console's browser tests need it)
+	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$HOOKWIRE_CHROMIUM" ]; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			echo "chromium not found: installing it with apt-get"; \
+			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+			$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null || exit 1; \
+		else \
+			echo "chromium is required by the console's browser tests: install Chromium or Chrome and set HOOKWIRE_CHROMIUM to its path"; exit 1; \
+		fi; \
+	fi
+
 .PHONY: test
-test: redis-server postgresql ## Run every test of every module (real JetStream, redis-server and PostgreSQL)
+test: redis-server postgresql chromium ## Run every test of every module (real JetStream, redis-server and PostgreSQL)
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO_TEST) $(TEST_FLAGS) ./...) || exit 1; done
 
 # Flags of hookwire dev, e.g. ARGS='--grpc-addr 127.0.0.1:60051 --http-addr 127.0.0.1:8091 --nats-port 4333'.
