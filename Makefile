@@ -91,6 +91,14 @@ bench: redis-server ## End-to-end benchmark W1-W5 on real processes; results in 
 	go build -o $(BIN)/hookwire-bench ./bench
 	$(BIN)/hookwire-bench -repo $(CURDIR) -out $(CURDIR)/bench/results $(BENCH_ARGS)
 
+# Flags of the fault run, e.g. CHAOS_ARGS='-kills 10 -rate 300' (-short: the CI version).
+CHAOS_ARGS ?=
+
+.PHONY: chaos
+chaos: redis-server ## Faults on a 3-node JetStream cluster stack (separate processes); results in bench/results/chaos.md (CHAOS_ARGS=-h lists flags)
+	go build -o $(BIN)/hookwire-bench ./bench
+	$(BIN)/hookwire-bench chaos -repo $(CURDIR) -out $(CURDIR)/bench/results $(CHAOS_ARGS)
+
 .PHONY: bench-micro
 bench-micro: ## Run the Go micro-benchmarks (match index, delivery client, ingest stream)
 	cd services/dispatcher && go test -run '^$$' -bench 'Match$$' -benchmem -benchtime 20000x ./match/

@@ -7,6 +7,7 @@
 //	go run ./bench [flags]      # the benchmark (from the repository root)
 //	bench natsd -port P -dir D  # internal: the JetStream server process
 //	bench receivers -ports N    # internal: the receivers process
+//	bench chaos [-short]        # make chaos: faults on a 3-node cluster stack
 package main
 
 import (
@@ -26,6 +27,8 @@ func main() {
 		err = runNATSD(os.Args[2:])
 	case len(os.Args) > 1 && os.Args[1] == "receivers":
 		err = runReceivers(os.Args[2:])
+	case len(os.Args) > 1 && os.Args[1] == "chaos":
+		err = runChaos(os.Args[2:])
 	default:
 		err = runBench(os.Args[1:])
 	}

@@ -20,14 +20,22 @@ func runNATSD(args []string) error {
 	dir := fs.String("dir", "", "JetStream store directory")
 	mon := fs.Int("http", 0, "monitoring port (/varz)")
 	prof := fs.Int("prof", 0, "pprof port (/debug/pprof; 0: none)")
+	name := fs.String("name", "", "server name (a cluster member's must be unique)")
+	clusterPort := fs.Int("cluster-port", 0, "route port; with -routes, the server joins cluster \"hookwire-chaos\"")
+	routes := fs.String("routes", "", "comma-separated nats-route:// URLs of every cluster member")
 	_ = fs.Parse(args)
 	if *dir == "" {
 		return fmt.Errorf("natsd: -dir is required")
 	}
-	srv, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: *port, JetStream: true, StoreDir: *dir, NoSigs: true,
+	opts := &server.Options{
+		ServerName: *name, Host: "127.0.0.1", Port: *port, JetStream: true, StoreDir: *dir, NoSigs: true,
 		HTTPHost: "127.0.0.1", HTTPPort: *mon, ProfPort: *prof,
-	})
+	}
+	if *clusterPort > 0 {
+		opts.Cluster = server.ClusterOpts{Name: "hookwire-chaos", Host: "127.0.0.1", Port: *clusterPort}
+		opts.Routes = server.RoutesFromStr(*routes)
+	}
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("natsd: %w", err)
 	}
