@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hookwire/hookwire/pkg/badrequest"
@@ -62,11 +63,11 @@ func (s *Service) validateFields(v *badrequest.Violations, sub *hookwirev1.Subsc
 				switch u := b.GetUsername(); {
 				case u == "":
 					v.Add(p+"auth.basic.username", "required with basic auth")
-				case len(u) > MaxUsernameLen || strings.ContainsAny(u, ":\r\n"):
-					v.Add(p+"auth.basic.username", "at most %d characters, without ':' or line breaks", MaxUsernameLen)
+				case len(u) > MaxUsernameLen || strings.ContainsRune(u, ':') || strings.ContainsFunc(u, unicode.IsControl):
+					v.Add(p+"auth.basic.username", "at most %d characters, without ':' or control characters (RFC 7617)", MaxUsernameLen)
 				}
-				if len(b.GetPassword()) > MaxPasswordLen || strings.ContainsAny(b.GetPassword(), "\r\n") {
-					v.Add(p+"auth.basic.password", "at most %d characters, without line breaks", MaxPasswordLen)
+				if len(b.GetPassword()) > MaxPasswordLen || strings.ContainsFunc(b.GetPassword(), unicode.IsControl) {
+					v.Add(p+"auth.basic.password", "at most %d characters, without control characters (RFC 7617)", MaxPasswordLen)
 				}
 			}
 		case "retry_policy":
