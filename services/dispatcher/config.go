@@ -83,8 +83,10 @@ import (
 //     work is tried again.
 //   - HOOKWIRE_EVENTS_DUPLICATE_WINDOW (2m), HOOKWIRE_EVENTS_MAX_AGE (720h):
 //     used only to create EVENTS if ingest has not (same as ingest's).
-//   - HOOKWIRE_DELIVERY_RETENTION, HOOKWIRE_DELIVERY_REPLICAS: the delivery
-//     log (package deliverylog).
+//   - HOOKWIRE_DELIVERY_LOG_URL (postgres://…): the delivery log on
+//     PostgreSQL; empty keeps it in the JetStream KV bucket.
+//     HOOKWIRE_DELIVERY_LOG_BATCH, HOOKWIRE_DELIVERY_RETENTION,
+//     HOOKWIRE_DELIVERY_REPLICAS: its settings (package deliverylog).
 type Config struct {
 	GRPCAddr          string
 	NATSURL           string

@@ -51,7 +51,7 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	r.Duration("HOOKWIRE_PUBLISH_ACK_TIMEOUT", &c.PublishAckTimeout)
 	r.Duration("HOOKWIRE_EVENTS_DUPLICATE_WINDOW", &c.EventsDuplicateWindow)
 	r.Duration("HOOKWIRE_EVENTS_MAX_AGE", &c.EventsMaxAge)
-	dl, dlErr := deliverylog.ConfigFromEnv(r.Getenv) // HOOKWIRE_DELIVERY_RETENTION, _REPLICAS
+	dl, dlErr := deliverylog.ConfigFromEnv(r.Getenv) // HOOKWIRE_DELIVERY_RETENTION, _REPLICAS, _LOG_URL, _LOG_BATCH
 	c.DeliveryLog = dl
 	if err := errors.Join(r.Err(), dlErr); err != nil {
 		return Config{}, fmt.Errorf("dispatcher config: %w", err)

@@ -35,6 +35,7 @@ func (s *Service) Run(ctx context.Context) error {
 		g.Go(func() error { return s.notices.Run(ctx) })
 	}
 	g.Go(func() error { return s.watch(ctx, synced) })
+	g.Go(func() error { return s.dlog.Run(ctx) }) // partitions ahead, retention
 	g.Go(func() error {
 		select {
 		case <-ctx.Done():
@@ -66,6 +67,7 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 	err = g.Wait()
 	s.sender.CloseIdleConnections()
+	s.dlog.Close() // after the lanes: attempts in flight are recorded first
 	return err
 }
 
@@ -76,7 +78,7 @@ func (s *Service) Ready() <-chan struct{} { return s.ready }
 func (s *Service) Queue() *task.Queue { return s.queue }
 
 // DeliveryLog is the delivery log the workers write.
-func (s *Service) DeliveryLog() *deliverylog.Log { return s.dlog }
+func (s *Service) DeliveryLog() deliverylog.Store { return s.dlog }
 
 // Index is the match index of subscriptions.
 func (s *Service) Index() *match.Index { return s.index }

@@ -73,7 +73,7 @@ type Service struct {
 	index    *match.Index
 	queue    *task.Queue
 	events   jetstream.Stream
-	dlog     *deliverylog.Log
+	dlog     deliverylog.Store
 	retries  *retry.Scheduler
 	lot      *park.Lot
 	held     *park.Lot // tasks held at their subscription's in-flight cap (package lane)
@@ -194,7 +194,7 @@ func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
 	if s.queue, err = task.OpenQueue(ctx, js, qcfg); err != nil {
 		return err
 	}
-	if s.dlog, err = deliverylog.Open(ctx, js, s.cfg.DeliveryLog, deliverylog.WithClock(s.clock.Now)); err != nil {
+	if s.dlog, err = deliverylog.OpenStore(ctx, js, s.cfg.DeliveryLog, s.clock.Now, s.log); err != nil {
 		return err
 	}
 	fcfg := fanout.ConsumerConfig(s.cfg.AckWait, replicaHeadroom*(fanoutBuffer(s.cfg)+s.cfg.FanoutWorkers))

@@ -45,7 +45,7 @@ func (s *Server) redeliver(ctx context.Context, id string) (deliverylog.Delivery
 	var before deliverylog.Delivery
 	now := s.now().UTC()
 	d, err = s.log.Update(ctx, id, func(cur *deliverylog.Delivery) error {
-		if cur.State == deliverylog.Pending {
+		if cur.State == deliverylog.Pending || cur.State == deliverylog.Held {
 			return errPending
 		}
 		before = *cur

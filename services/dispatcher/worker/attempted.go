@@ -18,7 +18,7 @@ import (
 //
 //   - No record: not attempted.
 //   - DELIVERED, FAILED or DISCARDED: done; skip.
-//   - PENDING with attempts, for a Rerun task: the first task's retries or
+//   - PENDING or HELD with attempts, for a Rerun task: the first task's retries or
 //     parked copy carry the delivery on; skip. For a redelivered task that
 //     is not a Rerun, the attempt may have been recorded by a worker that
 //     died before scheduling its retry: attempt again (same webhook-id), as
@@ -34,7 +34,8 @@ func (w *Worker) attempted(ctx context.Context, t task.Task, redelivered bool) (
 	if err != nil {
 		return false, fmt.Errorf("look up delivery %s before its first attempt: %w", t.DeliveryID, err)
 	}
-	skip := d.State != deliverylog.Pending || (t.Rerun && len(d.Attempts) > 0)
+	open := d.State == deliverylog.Pending || d.State == deliverylog.Held // HELD: parked, not finished
+	skip := !open || (t.Rerun && len(d.Attempts) > 0)
 	if skip {
 		w.d.Logger.InfoContext(ctx, "skipping a repeated first attempt", "delivery_id", t.DeliveryID,
 			"state", d.State, "attempts", len(d.Attempts))

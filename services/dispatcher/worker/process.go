@@ -26,6 +26,9 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 		return task.Done, w.discard(ctx, t, "subscription deleted")
 	}
 	if rec.Status != subscription.StatusActive {
+		if err := w.hold(ctx, rec, t, holdReason(rec)); err != nil {
+			return task.Done, err
+		}
 		return task.SetAside, w.park(ctx, t.SetAside())
 	}
 	if skip, err := w.attempted(ctx, t, redelivered); err != nil || skip {
@@ -70,6 +73,9 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 		}
 		t = t.SetAside()
 		t.Rerun = false // attempted on purpose: after Resume it runs again
+		if err := w.hold(ctx, rec, t, deliverylog.HoldSuspended); err != nil {
+			w.d.Logger.WarnContext(ctx, "delivery parked but not marked HELD", "delivery_id", t.DeliveryID, "err", err) // the attempt is recorded: do not make it again
+		}
 		return task.SetAside, w.park(ctx, t)
 	}
 	return task.Done, nil

@@ -38,11 +38,12 @@ type Sender interface {
 	Send(ctx context.Context, r deliver.Request) deliver.Result
 }
 
-// Recorder is the delivery log (deliverylog.Log).
+// Recorder is the delivery log (deliverylog.Store).
 type Recorder interface {
 	Get(ctx context.Context, id string) (deliverylog.Delivery, error)
 	RecordAttempt(ctx context.Context, d deliverylog.Delivery, a deliverylog.Attempt, state deliverylog.State, next time.Time) (deliverylog.Delivery, error)
 	SetState(ctx context.Context, id string, state deliverylog.State, next time.Time) (deliverylog.Delivery, error)
+	Hold(ctx context.Context, d deliverylog.Delivery, reason deliverylog.HoldReason) (deliverylog.Delivery, error)
 }
 
 // Scheduler holds retries until due (retry.Scheduler).
