@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 
 	"github.com/hookwire/hookwire/pkg/auth"
 	"github.com/hookwire/hookwire/pkg/reqmeta"
@@ -44,7 +43,7 @@ func New(addr string, opts ...grpc.ServerOption) (*Server, error) {
 	g := grpc.NewServer(append(c.options(), opts...)...)
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(g, h)
-	reflection.Register(g)
+	registerReflection(g)
 	return &Server{GRPC: g, Health: h, lis: lis, grace: 10 * time.Second, codec: c}, nil
 }
 
