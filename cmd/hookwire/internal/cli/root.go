@@ -77,6 +77,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.listenCommand(),
 		a.devCommand(),
 		a.adminCommand(),
+		a.deliveryLogCommand(),
 	)
 	return root
 }
