@@ -46,7 +46,10 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	res := c.result(resp.StatusCode, resp.Header, nil, start)
 	res.Excerpt = excerpt(body)
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		res.Err = fmt.Errorf("%w: %d to %q (the subscription URL must answer directly)", ErrRedirect, resp.StatusCode, resp.Header.Get("Location"))
+		// The target may carry a token in its query: redacted like URLs,
+		// since the error is stored in the delivery log and logged.
+		loc, _ := RedactURL(resp.Header.Get("Location"))
+		res.Err = fmt.Errorf("%w: %d to %q (the subscription URL must answer directly)", ErrRedirect, resp.StatusCode, loc)
 	}
 	return res
 }

@@ -201,7 +201,7 @@ func TestSendOutcomes(t *testing.T) {
 			w.Header().Set("Retry-After", "86400")
 			w.WriteHeader(http.StatusServiceUnavailable)
 		case "/redirect":
-			http.Redirect(w, r, "/elsewhere", http.StatusFound)
+			http.Redirect(w, r, "/elsewhere?token=s3cr3t", http.StatusFound)
 		case "/big":
 			io.WriteString(w, "x"+big)
 		case "/hang":
@@ -231,7 +231,7 @@ func TestSendOutcomes(t *testing.T) {
 		{path: "/gone", want: Gone, status: 410},
 		{path: "/throttle", want: Throttled, status: 429, after: 2 * time.Minute},
 		{path: "/busy", want: Throttled, status: 503, after: MaxRetryAfter},
-		{path: "/redirect", want: Retryable, status: 302, errIs: ErrRedirect, errText: "/elsewhere"},
+		{path: "/redirect", want: Retryable, status: 302, errIs: ErrRedirect, errText: `"/elsewhere"`},
 		{path: "/bad", want: Retryable, status: 400},
 		{path: "/big", want: Delivered, status: 200},
 		{path: "/hang", timeout: 200 * time.Millisecond, want: Retryable, errIs: context.DeadlineExceeded, errText: "no answer within 200ms"},
