@@ -1,6 +1,7 @@
 package dev
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,24 +20,62 @@ import (
 // which at worst repeats a delivery (at-least-once) or loses a retry
 // scheduled in that second — the guarantee of a real Redis with
 // appendfsync everysec.
-const redisSnapshotFile = "redis.json"
+// Keys, values and members are byte strings (tasks are binary): each is
+// kept as base64 (bin), since a JSON string cannot hold invalid UTF-8.
+const redisSnapshotFile = "redis-snapshot.json"
+
+// bin is a Redis byte string, written to JSON as standard base64.
+type bin string
+
+func (b bin) MarshalText() ([]byte, error) {
+	return []byte(base64.StdEncoding.EncodeToString([]byte(b))), nil
+}
+
+func (b *bin) UnmarshalText(t []byte) error {
+	d, err := base64.StdEncoding.DecodeString(string(t))
+	*b = bin(d)
+	return err
+}
+
+func bins(ss []string) []bin {
+	out := make([]bin, len(ss))
+	for i, s := range ss {
+		out[i] = bin(s)
+	}
+	return out
+}
+
+func strs(bs []bin) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out
+}
 
 type redisSnapshot struct {
 	Keys []snapshotKey `json:"keys"`
 }
 
 type snapshotKey struct {
-	Key    string            `json:"key"`
-	Type   string            `json:"type"`
-	TTL    time.Duration     `json:"ttl,omitempty"`
-	String string            `json:"string,omitempty"`
-	Items  []string          `json:"items,omitempty"` // list or set
-	Hash   map[string]string `json:"hash,omitempty"`
-	ZSet   []zsetEntry       `json:"zset,omitempty"`
+	Key    bin           `json:"key"`
+	Type   string        `json:"type"`
+	TTL    time.Duration `json:"ttl,omitempty"`
+	String bin           `json:"string,omitempty"`
+	Items  []bin         `json:"items,omitempty"` // list or set
+	Hash   []hashField   `json:"hash,omitempty"`
+	ZSet   []zsetEntry   `json:"zset,omitempty"`
+}
+
+// hashField is one field of a hash (a list, since JSON object keys of a
+// string type are not written through bin).
+type hashField struct {
+	Field bin `json:"field"`
+	Value bin `json:"value"`
 }
 
 type zsetEntry struct {
-	Member string  `json:"member"`
+	Member bin     `json:"member"`
 	Score  float64 `json:"score"`
 }
 
@@ -44,21 +83,25 @@ type zsetEntry struct {
 func saveRedis(m *miniredis.Miniredis, path string) error {
 	var snap redisSnapshot
 	for _, k := range m.Keys() {
-		sk := snapshotKey{Key: k, Type: m.Type(k), TTL: m.TTL(k)}
+		sk := snapshotKey{Key: bin(k), Type: m.Type(k), TTL: m.TTL(k)}
 		var err error
+		var items []string
 		switch sk.Type {
 		case "string":
-			sk.String, err = m.Get(k)
+			var v string
+			v, err = m.Get(k)
+			sk.String = bin(v)
 		case "list":
-			sk.Items, err = m.List(k)
+			items, err = m.List(k)
+			sk.Items = bins(items)
 		case "set":
-			sk.Items, err = m.Members(k)
+			items, err = m.Members(k)
+			sk.Items = bins(items)
 		case "hash":
 			var fields []string
 			fields, err = m.HKeys(k)
-			sk.Hash = make(map[string]string, len(fields))
 			for _, f := range fields {
-				sk.Hash[f] = m.HGet(k, f)
+				sk.Hash = append(sk.Hash, hashField{Field: bin(f), Value: bin(m.HGet(k, f))})
 			}
 		case "zset":
 			var members []string
@@ -66,7 +109,7 @@ func saveRedis(m *miniredis.Miniredis, path string) error {
 			for _, mem := range members {
 				score, serr := m.ZScore(k, mem)
 				err = errors.Join(err, serr)
-				sk.ZSet = append(sk.ZSet, zsetEntry{Member: mem, Score: score})
+				sk.ZSet = append(sk.ZSet, zsetEntry{Member: bin(mem), Score: score})
 			}
 		default:
 			continue // streams and other types are not used by Hookwire
@@ -108,20 +151,21 @@ func loadRedis(m *miniredis.Miniredis, path string) (int, error) {
 	}
 	for _, sk := range snap.Keys {
 		var err error
+		key := string(sk.Key)
 		switch sk.Type {
 		case "string":
-			err = m.Set(sk.Key, sk.String)
+			err = m.Set(key, string(sk.String))
 		case "list":
-			_, err = m.Push(sk.Key, sk.Items...)
+			_, err = m.Push(key, strs(sk.Items)...)
 		case "set":
-			_, err = m.SAdd(sk.Key, sk.Items...)
+			_, err = m.SAdd(key, strs(sk.Items)...)
 		case "hash":
-			for f, v := range sk.Hash {
-				m.HSet(sk.Key, f, v)
+			for _, h := range sk.Hash {
+				m.HSet(key, string(h.Field), string(h.Value))
 			}
 		case "zset":
 			for _, z := range sk.ZSet {
-				_, zerr := m.ZAdd(sk.Key, z.Score, z.Member)
+				_, zerr := m.ZAdd(key, z.Score, string(z.Member))
 				err = errors.Join(err, zerr)
 			}
 		}
@@ -129,7 +173,7 @@ func loadRedis(m *miniredis.Miniredis, path string) (int, error) {
 			return 0, fmt.Errorf("restore redis key %q: %w", sk.Key, err)
 		}
 		if sk.TTL > 0 {
-			m.SetTTL(sk.Key, sk.TTL)
+			m.SetTTL(key, sk.TTL)
 		}
 	}
 	return len(snap.Keys), nil

@@ -24,6 +24,10 @@ func TestRedisSnapshotRoundTrip(t *testing.T) {
 	mustNil(err)
 	_, err = src.ZAdd("retry", 1700000100, "task-b")
 	mustNil(err)
+	// Tasks are binary (not UTF-8): the snapshot must keep every byte.
+	binTask := "\x03\xff\xfe\x00\x80task"
+	_, err = src.ZAdd("retry", 1700000200, binTask)
+	mustNil(err)
 	_, err = src.SAdd("parked", "sub_1", "sub_2")
 	mustNil(err)
 	src.HSet("h", "f1", "v1", "f2", "v2")
@@ -51,7 +55,7 @@ func TestRedisSnapshotRoundTrip(t *testing.T) {
 	if s, _ := dst.ZScore("retry", "task-a"); s != 1700000000.5 {
 		t.Errorf("zscore task-a = %v", s)
 	}
-	if m, _ := dst.ZMembers("retry"); !slices.Equal(m, []string{"task-a", "task-b"}) {
+	if m, _ := dst.ZMembers("retry"); !slices.Equal(m, []string{"task-a", "task-b", binTask}) {
 		t.Errorf("zset = %v", m)
 	}
 	if m, _ := dst.Members("parked"); !slices.Equal(m, []string{"sub_1", "sub_2"}) {
