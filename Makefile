@@ -75,6 +75,19 @@ test: redis-server postgresql chromium ## Run every test of every module (real J
 # Flags of hookwire dev, e.g. ARGS='--grpc-addr 127.0.0.1:60051 --http-addr 127.0.0.1:8091 --nats-port 4333'.
 ARGS ?=
 
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## Run every go test -fuzz target in the repo for FUZZTIME each (default 30s); seeds also run in make test
+	@for m in $(MODULES); do \
+		for pkg in $$(cd $$m && go list ./...); do \
+			for f in $$(cd $$m && go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+				echo "== $$pkg $$f ($(FUZZTIME))"; \
+				(cd $$m && go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg) || exit 1; \
+			done; \
+		done; \
+	done
+
 .PHONY: run
 run: ## Start everything in one process: hookwire dev (embedded NATS + Redis); ARGS='--grpc-addr …' passes flags
 	@echo "Building hookwire (the first build downloads and compiles the dependencies: a minute or two) …"
