@@ -7,11 +7,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hookwire/hookwire/pkg/publisher"
@@ -70,23 +68,14 @@ func runChaos(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	defer cancel()
-	dir, err := os.MkdirTemp("", "hookwire-chaos-")
-	if err != nil {
-		return err
-	}
-	ps := &procs{}
-	defer func() {
-		ps.killAll()
-		if cfg.keep {
-			logf("kept %s", dir)
-		} else {
-			_ = os.RemoveAll(dir)
-		}
-	}()
+	return inWorkspace("hookwire-chaos-", cfg.timeout, cfg.keep, func(ctx context.Context, dir string, ps *procs) error {
+		return chaosIn(ctx, cfg, dir, ps)
+	})
+}
+
+// chaosIn builds the services into dir, runs every scenario on one stack,
+// then the fresh-cluster starts, and writes the results table.
+func chaosIn(ctx context.Context, cfg chaosConfig, dir string, ps *procs) error {
 	logf("building services into %s", dir)
 	if err := build(ctx, cfg.repo, dir); err != nil {
 		return err

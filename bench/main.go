@@ -100,22 +100,31 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
+	return inWorkspace("hookwire-bench-", cfg.timeout, cfg.keep, func(ctx context.Context, dir string, ps *procs) error {
+		return run(ctx, cfg, dir, ps)
+	})
+}
+
+// inWorkspace runs fn with a context ended by SIGINT/SIGTERM or timeout, a
+// fresh temporary directory and a process set; afterwards every process is
+// killed and the directory removed (kept, and named, with keep).
+func inWorkspace(prefix string, timeout time.Duration, keep bool, fn func(ctx context.Context, dir string, ps *procs) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	dir, err := os.MkdirTemp("", "hookwire-bench-")
+	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		return err
 	}
 	ps := &procs{}
 	defer func() {
 		ps.killAll()
-		if cfg.keep {
+		if keep {
 			logf("kept %s", dir)
 		} else {
 			_ = os.RemoveAll(dir)
 		}
 	}()
-	return run(ctx, cfg, dir, ps)
+	return fn(ctx, dir, ps)
 }
