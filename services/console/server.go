@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -26,8 +27,9 @@ func Dial(addr string) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-// Server is the console's own process: the console at BasePath ("/"
-// redirects there) and /healthz, /readyz, /metrics on cfg.Addr.
+// Server is the console's own process: the console at BasePath (any other
+// GET, "/" included, redirects to the same path under BasePath) and
+// /healthz, /readyz, /metrics on cfg.Addr.
 type Server struct {
 	http  *daemon.HTTPServer
 	conns []*grpc.ClientConn
@@ -61,7 +63,23 @@ func NewServer(cfg Config, log *slog.Logger, metrics http.Handler) (_ *Server, e
 	}
 	s.http.Handle(BasePath, c)
 	s.http.Handle("GET /{$}", http.RedirectHandler(BasePath, http.StatusFound))
+	s.http.Handle("/{path...}", http.HandlerFunc(toBasePath))
 	return s, nil
+}
+
+// toBasePath redirects a GET of a console page addressed from the root
+// (/subscriptions/{id}: HOOKWIRE_CONSOLE_URL set to this process's root
+// URL rather than its /console) to that page under BasePath.
+func toBasePath(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.NotFound(w, r)
+		return
+	}
+	target := BasePath + strings.TrimPrefix(r.URL.EscapedPath(), "/")
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, target, http.StatusFound)
 }
 
 // Addr is the bound address.

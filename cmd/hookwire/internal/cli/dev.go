@@ -20,7 +20,7 @@ func (a *app) devCommand() *cobra.Command {
 	var o dev.Options
 	var logFormat string
 	c := &cobra.Command{
-		Use:   "dev [--grpc-addr ADDR] [--http-addr ADDR] [--nats-port PORT] [--data-dir DIR] [--log-format json|text]",
+		Use:   "dev [--grpc-addr ADDR] [--http-addr ADDR] [--nats-port PORT] [--data-dir DIR] [--jaeger-url URL] [--log-format json|text]",
 		Short: "Run all of Hookwire in one process (embedded NATS JetStream and Redis), for development",
 		Long: "dev runs the registry, ingest and dispatcher services on one gRPC port over an embedded\n" +
 			"NATS JetStream server (data in --data-dir, kept across restarts) and an embedded\n" +
@@ -37,6 +37,7 @@ func (a *app) devCommand() *cobra.Command {
 	fs.StringVar(&o.HTTPAddr, "http-addr", "127.0.0.1:8081", "HTTP address of /healthz, /readyz and /metrics")
 	fs.StringVar(&o.DataDir, "data-dir", ".hookwire", "directory of the NATS store and the dev master key")
 	fs.IntVar(&o.NATSPort, "nats-port", 0, "loopback port of the embedded NATS server (default: a free port, printed in the banner)")
+	fs.StringVar(&o.JaegerURL, "jaeger-url", os.Getenv("HOOKWIRE_JAEGER_URL"), "Jaeger UI base URL the console links traces to (default $HOOKWIRE_JAEGER_URL; empty: no links)")
 	fs.StringVar(&logFormat, "log-format", "json", "log format on stderr: json or text")
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		log, err := devLogger(a.stderr, logFormat)

@@ -45,12 +45,21 @@ type stack struct {
 
 func startStack(t *testing.T, withTokens bool) *stack {
 	t.Helper()
+	return startStackWith(t, withTokens, nil)
+}
+
+// startStackWith is startStack with the dev options changed by opt.
+func startStackWith(t *testing.T, withTokens bool, opt func(*dev.Options)) *stack {
+	t.Helper()
 	dir := t.TempDir()
 	s := &stack{rootToken: newToken(), scopedToken: newToken()}
 	o := dev.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if withTokens {
 		o.TokensFile = writeTokens(t, dir, s.rootToken, s.scopedToken)
+	}
+	if opt != nil {
+		opt(&o)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := dev.Start(ctx, o)
@@ -134,6 +143,26 @@ func (s *stack) publish(t *testing.T, id, scope string) {
 	if err != nil {
 		t.Fatalf("publish %s: %v", id, err)
 	}
+}
+
+// waitDelivery polls the delivery log until the event has a delivery with
+// an attempt and returns it.
+func (s *stack) waitDelivery(t *testing.T, eventID string) *hookwirev1.Delivery {
+	t.Helper()
+	del := hookwirev1.NewDeliveryServiceClient(s.conn)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := del.ListDeliveries(s.root(context.Background()), &hookwirev1.ListDeliveriesRequest{EventId: eventID})
+		if err != nil {
+			t.Fatalf("list deliveries of %s: %v", eventID, err)
+		}
+		if ds := resp.GetDeliveries(); len(ds) > 0 && len(ds[0].GetAttempts()) > 0 {
+			return ds[0]
+		}
+		<-time.After(20 * time.Millisecond) // poll interval: the condition above decides
+	}
+	t.Fatalf("no delivery of %s with an attempt within 30s", eventID)
+	return nil
 }
 
 // receiver is a subscriber endpoint answering with a status the test sets.

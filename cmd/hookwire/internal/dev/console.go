@@ -19,7 +19,7 @@ func (s *Stack) mountConsole() error {
 	s.consoleConn = conn
 	cfg := console.DefaultConfig()
 	cfg.Dev, cfg.TokenOptional = true, s.devAuth
-	cfg.JaegerService = "hookwire-dev"
+	cfg.JaegerURL, cfg.JaegerService = s.opts.JaegerURL, "hookwire-dev"
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

@@ -26,6 +26,10 @@ type Options struct {
 	// MasterKeysPrevious (comma-separated, like MasterKey) only open:
 	// HOOKWIRE_MASTER_KEYS_PREVIOUS during a rotation.
 	MasterKeysPrevious string
+	// JaegerURL (HOOKWIRE_JAEGER_URL, --jaeger-url) is the Jaeger UI's base
+	// URL: the console's delivery pages link to their event's trace there.
+	// Empty: no trace links.
+	JaegerURL string
 	// Metrics, when set, is served at /metrics on the HTTP port.
 	Metrics http.Handler
 	Logger  *slog.Logger
