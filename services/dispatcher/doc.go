@@ -70,3 +70,13 @@ package dispatcher
 //     their context cancelled (lane.Lanes.shutdown). Tests: lane
 //     TestStopHandsBackUnstartedAndFinishesInFlight,
 //     TestStopCancelsAttemptsPastTheGrace.
+//
+//  9. An attempt's outcome has one name everywhere: worker.outcome maps the
+//     decision to the word the hookwire_deliveries_total metric counts and
+//     the attempt span's hookwire.outcome says (retrying with
+//     hookwire.next_attempt_at). A delivery that ends FAILED logs one WARN
+//     after its record is durable (worker.Worker.process); a suspension one
+//     WARN from the replica whose compare-and-set suspended it
+//     (suspender.Suspend); a recovery one INFO from the replica that took
+//     the announcement's claim (ops.Notifier.announce). Test:
+//     TestFinalOutcomeLoggedAndTraced (two replicas).

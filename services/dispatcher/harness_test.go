@@ -22,6 +22,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/seal"
 	"github.com/hookwire/hookwire/pkg/signing"
 	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/pkg/telemetry"
 	"github.com/hookwire/hookwire/pkg/testkit"
 	"github.com/hookwire/hookwire/services/dispatcher/clock"
 	"github.com/hookwire/hookwire/services/dispatcher/fanout"
@@ -48,6 +49,9 @@ type harness struct {
 	events jetstream.Stream
 	last   *instance // the dispatcher started last
 	logs   io.Writer // where dispatchers log; nil: the test's output
+	// logJSON: dispatchers log JSON lines from INFO up, as in production
+	// (telemetry.NewLogger, trace ids included); else text from WARN up.
+	logJSON bool
 }
 
 func newHarness(t testing.TB, eventsDupWindow time.Duration) *harness {
@@ -108,6 +112,9 @@ func (h *harness) start() *instance {
 		out = h.t.Output()
 	}
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if h.logJSON {
+		log = telemetry.NewLogger(out, slog.LevelInfo, "dispatcher")
+	}
 	svc, err := New(h.ctx, h.cfg, Deps{JS: js, Redis: rdb, Logger: log, Clock: h.clock})
 	if err != nil {
 		h.t.Fatal(err)

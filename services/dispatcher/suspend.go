@@ -11,6 +11,7 @@ import (
 	"github.com/hookwire/hookwire/services/dispatcher/match"
 	"github.com/hookwire/hookwire/services/dispatcher/ops"
 	"github.com/hookwire/hookwire/services/dispatcher/streak"
+	"github.com/hookwire/hookwire/services/dispatcher/worker"
 )
 
 // suspendedBy is the audit name of the dispatcher's own status changes.
@@ -34,7 +35,12 @@ type suspender struct {
 // at once, ahead of the watch, so the next task of subID is parked rather
 // than sent again; the suspension is announced (notice e-mail, event) from
 // here, since the watch of this process will see no change any more.
-func (s suspender) Suspend(ctx context.Context, subID, reason string) error {
+//
+// It logs the suspension once, as a WARN with the attempt that decided it
+// and its trace: the update is a compare-and-set, so of two replicas
+// deciding at once only one gets here.
+func (s suspender) Suspend(ctx context.Context, why worker.Suspension) error {
+	subID, reason := why.SubscriptionID, why.Reason
 	rec, rev, err := s.store.Update(ctx, subID, 0, s.clock.Now().UTC(), func(r *subscription.Record) error {
 		if r.Status != subscription.StatusActive {
 			return errNotActive
@@ -49,7 +55,8 @@ func (s suspender) Suspend(ctx context.Context, subID, reason string) error {
 		return fmt.Errorf("suspend subscription %s: %w", subID, err)
 	}
 	s.index.Put(&rec)
-	s.log.Warn("subscription suspended", "subscription_id", subID, "reason", reason)
+	s.log.WarnContext(ctx, "subscription suspended", "subscription_id", subID, "reason", reason,
+		"delivery_id", why.DeliveryID, "attempts", why.Attempts, "last_status", why.LastStatus, "last_error", why.LastError)
 	// The notice is recorded before the streak it reports is reset; if
 	// this fails, Changed below tries again.
 	if err := s.notifier.Suspended(ctx, rec, rev); err != nil {

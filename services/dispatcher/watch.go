@@ -30,7 +30,9 @@ func (s *Service) watch(ctx context.Context, synced chan<- struct{}) error {
 		s.index.Put(&rec)
 		switch {
 		case !done:
-			if rec.Status == subscription.StatusSuspended && rec.UpdatedBy == suspendedBy {
+			// The principal, not UpdatedBy: a caller sets x-user-id, the principal
+			// comes from its token.
+			if rec.Status == subscription.StatusSuspended && rec.UpdatedByPrincipal == suspendedBy {
 				s.notifier.Changed(ctx, rec, c.Revision, true)
 			}
 			return

@@ -120,13 +120,19 @@ func (n *Notifier) announce(ctx context.Context, c change) error {
 	if err := n.record(ctx, c.rec, c.rev); err != nil {
 		return err
 	}
-	if err := n.d.Redis.SetNX(ctx, ClaimPrefix+ev.ID, 1, claimTTL).Err(); err != nil {
+	first, err := n.d.Redis.SetNX(ctx, ClaimPrefix+ev.ID, 1, claimTTL).Result()
+	if err != nil {
 		return fmt.Errorf("claim %s: %w", ev.ID, err)
 	}
 	if err := n.publish(ctx, ev); err != nil {
 		return err
 	}
-	n.d.Logger.Info("announced subscription status change", "event_id", ev.ID, "subscription_id", c.rec.ID)
+	// Every replica's watch sees the change; the claim's first taker
+	// reports a recovery (the suspension was reported by its suspender).
+	if first && c.rec.Status == subscription.StatusActive {
+		n.d.Logger.InfoContext(ctx, "subscription recovered", "subscription_id", c.rec.ID, "revision", c.rev,
+			"resumed_by", c.rec.UpdatedByPrincipal, "event_id", ev.ID)
+	}
 	return nil
 }
 

@@ -55,7 +55,7 @@ func (w *Worker) afterAttempt(ctx context.Context, rec *subscription.Record, t t
 		}
 		if w.opts.SuspendAfter > 0 && n >= int64(w.opts.SuspendAfter) {
 			reason := fmt.Sprintf("%d deliveries in a row failed after all their attempts (last: %s)", n, last)
-			if err := w.d.Suspender.Suspend(ctx, rec.ID, reason); err != nil {
+			if err := w.d.Suspender.Suspend(ctx, suspension(rec, reason, d, res)); err != nil {
 				log().Error("suspend subscription", "err", err)
 			}
 		}

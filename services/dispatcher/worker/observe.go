@@ -69,9 +69,11 @@ func (o *observer) start(ctx context.Context) (context.Context, trace.Span) {
 
 var clientSpan = trace.WithSpanKind(trace.SpanKindClient)
 
-// end ends t's attempt span with its attributes and result.
-func (o *observer) end(span trace.Span, t task.Task, ev stored, res deliver.Result) {
-	attrs := append(make([]attribute.KeyValue, 0, 8),
+// end ends t's attempt span with its attributes, its result and the
+// delivery's outcome after it (in the words of the metrics, see outcome;
+// with the next attempt's time when it is retrying).
+func (o *observer) end(span trace.Span, t task.Task, ev stored, res deliver.Result, dec Decision) {
+	attrs := append(make([]attribute.KeyValue, 0, 10),
 		telemetry.AttrEventID.String(t.EventID),
 		telemetry.AttrEventType.String(ev.meta.Type),
 		telemetry.AttrSubscriptionID.String(t.SubscriptionID),
@@ -82,7 +84,11 @@ func (o *observer) end(span trace.Span, t task.Task, ev stored, res deliver.Resu
 	if res.Status > 0 {
 		attrs = append(attrs, attribute.Int("http.response.status_code", res.Status))
 	}
-	span.SetAttributes(append(attrs, telemetry.AttrOutcome.String(res.Outcome.String()))...)
+	attrs = append(attrs, attrAttemptResult.String(res.Outcome.String()), telemetry.AttrOutcome.String(outcome(dec)))
+	if dec.Action == Retry {
+		attrs = append(attrs, attrNextAttemptAt.String(dec.At.UTC().Format(time.RFC3339Nano)))
+	}
+	span.SetAttributes(attrs...)
 	if res.Outcome != deliver.Delivered {
 		if res.Err != nil {
 			span.RecordError(res.Err)
@@ -92,21 +98,35 @@ func (o *observer) end(span trace.Span, t task.Task, ev stored, res deliver.Resu
 	span.End()
 }
 
-// attempted counts an attempt's task by outcome and records its duration.
-func (o *observer) attempted(ctx context.Context, dec Decision, latency time.Duration) {
-	outcome := OutcomeDelivered
+// Span attributes of an attempt besides the shared ones in telemetry:
+// what this attempt's response was (delivered, retryable, permanent, gone,
+// throttled: deliver.Outcome) and when the next attempt is due.
+var (
+	attrAttemptResult = attribute.Key("hookwire.attempt.result")
+	attrNextAttemptAt = attribute.Key("hookwire.next_attempt_at")
+)
+
+// outcome names the delivery's outcome after an attempt decided dec, in
+// the words of the hookwire.deliveries metric; the attempt span says the
+// same (hookwire.outcome).
+func outcome(dec Decision) string {
 	switch dec.Action {
 	case Retry:
-		outcome = OutcomeRetrying
+		return OutcomeRetrying
 	case Park:
-		outcome = OutcomeSuspended
-	case Done:
-		if dec.State != deliverylog.Delivered {
-			outcome = OutcomeFailed
-		}
+		return OutcomeSuspended
 	}
-	o.tasks.Add(ctx, 1, o.outcomes[outcome])
-	o.duration.Record(ctx, latency.Seconds(), o.outcomes[outcome])
+	if dec.State != deliverylog.Delivered {
+		return OutcomeFailed
+	}
+	return OutcomeDelivered
+}
+
+// attempted counts an attempt's task by outcome and records its duration.
+func (o *observer) attempted(ctx context.Context, dec Decision, latency time.Duration) {
+	m := o.outcomes[outcome(dec)]
+	o.tasks.Add(ctx, 1, m)
+	o.duration.Record(ctx, latency.Seconds(), m)
 }
 
 // settled counts a task that made no attempt.

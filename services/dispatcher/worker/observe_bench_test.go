@@ -29,7 +29,7 @@ func BenchmarkObserve(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		actx, span := o.start(ctx)
-		o.end(span, t, ev, res)
+		o.end(span, t, ev, res, dec)
 		o.attempted(actx, dec, res.Latency)
 	}
 }

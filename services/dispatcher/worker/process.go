@@ -51,24 +51,28 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 	start := w.d.Clock.Now()
 	actx, span := w.obs.start(ctx)
 	res := w.send(actx, rec, t, ev, start)
-	w.obs.end(span, t, ev, res)
+	dec := Decide(res, t, rec.Delays(), w.d.Clock.Now(), w.jitter)
+	w.obs.end(span, t, ev, res, dec)
 	sent()
 	if ctx.Err() != nil {
 		return task.Done, ctx.Err() // stopped past the shutdown grace: the attempt did not really happen
 	}
-	dec := Decide(res, t, rec.Delays(), w.d.Clock.Now(), w.jitter)
 	d, err := w.record(actx, rec, t, ev, res, start, dec)
 	if err != nil {
 		return task.Done, err
 	}
 	w.obs.attempted(actx, dec, res.Latency)
 	ctx = actx // later log lines and operational events carry the attempt's span
+	if dec.State == deliverylog.Failed {
+		w.d.Logger.WarnContext(ctx, "delivery failed", "subscription_id", rec.ID, "delivery_id", d.ID, "event_id", t.EventID,
+			"trigger", t.Trigger, "attempts", len(d.Attempts), "last_status", res.Status, "last_error", lastFailure(res))
+	}
 	w.afterAttempt(ctx, rec, t, ev, res, dec, d)
 	switch dec.Action {
 	case Retry:
 		return task.Done, w.d.Retries.Schedule(ctx, dec.Next, dec.At)
 	case Park:
-		if err := w.d.Suspender.Suspend(ctx, rec.ID, dec.Reason); err != nil {
+		if err := w.d.Suspender.Suspend(ctx, suspension(rec, dec.Reason, d, res)); err != nil {
 			return task.Done, err
 		}
 		t = t.SetAside()
@@ -79,6 +83,13 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 		return task.SetAside, w.park(ctx, t)
 	}
 	return task.Done, nil
+}
+
+// suspension describes the suspension of rec for reason, decided by the
+// attempt res of delivery d.
+func suspension(rec *subscription.Record, reason string, d deliverylog.Delivery, res deliver.Result) Suspension {
+	return Suspension{SubscriptionID: rec.ID, Reason: reason, DeliveryID: d.ID, Attempts: len(d.Attempts),
+		LastStatus: res.Status, LastError: lastFailure(res)}
 }
 
 // send builds the request from the subscription and the stored event and

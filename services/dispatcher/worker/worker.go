@@ -56,9 +56,21 @@ type Parker interface {
 	Park(ctx context.Context, t task.Task) error
 }
 
-// Suspender suspends a subscription whose endpoint is gone.
+// Suspender suspends a subscription whose endpoint is gone or keeps
+// failing.
 type Suspender interface {
-	Suspend(ctx context.Context, subID, reason string) error
+	Suspend(ctx context.Context, s Suspension) error
+}
+
+// Suspension is a suspension the worker decided and the attempt that
+// decided it (for the one log line that reports it).
+type Suspension struct {
+	SubscriptionID string
+	Reason         string
+	DeliveryID     string // the delivery whose attempt decided it
+	Attempts       int    // that delivery's attempts so far
+	LastStatus     int    // its last HTTP status; 0: no response
+	LastError      string // its last failure in a few words
 }
 
 // Streaks counts exhausted deliveries in a row (streak.Counter).
