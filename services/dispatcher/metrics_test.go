@@ -80,6 +80,12 @@ func TestMetrics(t *testing.T) {
 		`hookwire_tasks_set_aside{[^}]*reason="held"[^}]*} 0`,
 		`hookwire_subscriptions_suspended{[^}]*} 1`,
 		`hookwire_deliveries_rate_limited_total{[^}]*} [1-9]`,
+		`hookwire_delivery_latency_seconds_count{[^}]*} 3\b`, // the failing one is retrying
+		`hookwire_delivery_latency_seconds_bucket{[^}]*le="86400"[^}]*} 3\b`,
+		// Series that exist from the start, at 0:
+		`hookwire_deliveries_total{[^}]*outcome="skipped"[^}]*} 0\b`,
+		`hookwire_deliveries_total{[^}]*outcome="failed"[^}]*} 0\b`,
+		`hookwire_tasks_held_total{[^}]*} 0\b`,
 	} {
 		if !regexp.MustCompile(want).Match(body) {
 			t.Errorf("/metrics lacks %s", want)

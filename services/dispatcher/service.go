@@ -20,6 +20,8 @@
 package dispatcher
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -136,8 +138,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s.lot = park.New(deps.Redis, s.queue, s.clock, s.log)
 	s.releaser = park.NewReleaser(s.lot, s.index, s.log, 0)
 	s.fanout = fanout.New(s.index, dedup.New(deps.Redis, cfg.DedupTTL), s.queue, s.log,
-		fanout.Options{DuplicateWindow: cfg.DeliveriesDuplicateWindow, Seen: func(seq uint64, m bus.Meta, body []byte, tp string) {
-			s.worker.Remember(seq, m, body, tp) // s.worker is set below, before Run
+		fanout.Options{DuplicateWindow: cfg.DeliveriesDuplicateWindow, Seen: func(seq uint64, accepted time.Time, m bus.Meta, body []byte, tp string) {
+			s.worker.Remember(seq, accepted, m, body, tp) // s.worker is set below, before Run
 		}})
 	pub := ops.NewPublisher(deps.JS)
 	streaks := streak.New(deps.Redis)

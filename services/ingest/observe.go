@@ -49,6 +49,11 @@ func newObserver() (*observer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest metrics: %w", err)
 	}
+	// Every outcome's series exists from the start (at 0), so a rate or
+	// an alert on it has a value before the first such event.
+	for _, v := range []string{outcomeAccepted, outcomeDuplicate, outcomeRejected, outcomeFailed} {
+		events.Add(context.Background(), 0, metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", v))))
+	}
 	return &observer{tracer: otel.Tracer(instrumentation), events: events, latency: latency}, nil
 }
 

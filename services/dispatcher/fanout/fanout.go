@@ -78,7 +78,7 @@ type Options struct {
 	// Seen, when set, is given each event that has tasks, just before they
 	// are enqueued (worker.Worker.Remember: the event's deliveries then
 	// need not read it back from EVENTS).
-	Seen func(seq uint64, meta bus.Meta, body []byte, traceparent string)
+	Seen func(seq uint64, accepted time.Time, meta bus.Meta, body []byte, traceparent string)
 }
 
 // New returns a Fanout.
@@ -125,7 +125,7 @@ func (f *Fanout) Handle(ctx context.Context, msg jetstream.Msg) {
 	rerun := md.NumDelivered > 1 || f.opts.Now().Sub(md.Timestamp) > f.opts.DuplicateWindow/2
 	ctx, span := f.trace(ctx, msg, meta, rerun)
 	defer span.End()
-	n, err := f.fanOut(ctx, msg, meta, md.Sequence.Stream, rerun)
+	n, err := f.fanOut(ctx, msg, meta, md, rerun)
 	span.SetAttributes(attrMatched.Int(max(n, 0)), attrRepeat.Bool(n < 0))
 	if err != nil {
 		span.RecordError(err)
@@ -146,7 +146,8 @@ func (f *Fanout) Handle(ctx context.Context, msg jetstream.Msg) {
 
 // fanOut enqueues the tasks of one event and returns how many; -1 means
 // the event was a repeat and was skipped.
-func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, seq uint64, rerun bool) (int, error) {
+func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, md *jetstream.MsgMetadata, rerun bool) (int, error) {
+	seq := md.Sequence.Stream
 	first, err := f.dedup.First(ctx, meta.Scope, meta.ID, seq)
 	if err != nil {
 		return 0, err
@@ -175,7 +176,7 @@ func (f *Fanout) fanOut(ctx context.Context, msg jetstream.Msg, meta bus.Meta, s
 		return 0, nil
 	}
 	if f.opts.Seen != nil {
-		f.opts.Seen(seq, meta, msg.Data(), msg.Headers().Get("traceparent"))
+		f.opts.Seen(seq, md.Timestamp, meta, msg.Data(), msg.Headers().Get("traceparent"))
 	}
 	return len(ts), f.queue.EnqueueFanout(ctx, ts)
 }

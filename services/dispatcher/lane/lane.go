@@ -299,6 +299,10 @@ func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts 
 		otel.Handle(err)
 		l.heldTasks = noop.Int64Counter{}
 	}
+	// Both series exist from the start, at 0 (a rate or an alert on them
+	// has a value before the first hold).
+	l.limited.Add(context.Background(), 0)
+	l.heldTasks.Add(context.Background(), 0)
 	return l
 }
 

@@ -39,6 +39,8 @@ func newMetrics() *metrics {
 			otel.Handle(fmt.Errorf("notice metrics: %w", err))
 		}
 	}
+	out.sent.Add(context.Background(), 0) // both series exist from the start, at 0
+	out.failed.Add(context.Background(), 0)
 	return out
 }
 

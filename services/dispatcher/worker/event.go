@@ -28,6 +28,7 @@ type stored struct {
 	meta        bus.Meta
 	body        []byte
 	traceparent string
+	accepted    time.Time // the EVENTS timestamp: when ingest's publish was stored
 }
 
 // event reads t's event by sequence and checks it is the one the task
@@ -55,7 +56,7 @@ func (w *Worker) readEvent(ctx context.Context, t task.Task) (stored, error) {
 	if err != nil {
 		return stored{}, fmt.Errorf("%w (sequence %d holds another message)", errEventGone, t.EventSeq)
 	}
-	return stored{meta: meta, body: m.Data, traceparent: m.Header.Get("traceparent")}, nil
+	return stored{meta: meta, body: m.Data, traceparent: m.Header.Get("traceparent"), accepted: m.Time}, nil
 }
 
 // notFound says what a "message not found" answer for t's event means.
@@ -106,6 +107,6 @@ func (w *Worker) eventGone(ctx context.Context, rec *subscription.Record, t task
 // Remember caches the event at seq as the fan-out read it from EVENTS, so
 // that its deliveries need not read it back (one round trip per event on
 // the latency path).
-func (w *Worker) Remember(seq uint64, meta bus.Meta, body []byte, traceparent string) {
-	w.cache.put(seq, stored{meta: meta, body: body, traceparent: traceparent})
+func (w *Worker) Remember(seq uint64, accepted time.Time, meta bus.Meta, body []byte, traceparent string) {
+	w.cache.put(seq, stored{meta: meta, body: body, traceparent: traceparent, accepted: accepted})
 }

@@ -34,6 +34,7 @@ type observer struct {
 	tracer   trace.Tracer
 	tasks    metric.Int64Counter
 	duration metric.Float64Histogram
+	latency  metric.Float64Histogram             // event accepted -> delivered
 	outcomes map[string]metric.MeasurementOption // the "outcome" attribute, built once per value
 }
 
@@ -43,7 +44,7 @@ func newObserver() *observer {
 	for _, v := range []string{OutcomeDelivered, OutcomeRetrying, OutcomeFailed, OutcomeSuspended, OutcomeDiscarded, OutcomeSkipped} {
 		o.outcomes[v] = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", v)))
 	}
-	var errs [2]error
+	var errs [3]error
 	o.tasks, errs[0] = meter.Int64Counter("hookwire.deliveries",
 		metric.WithDescription("Delivery tasks handled, by outcome: delivered, retrying, failed, suspended, discarded, skipped."),
 		metric.WithUnit("{delivery}"))
@@ -51,13 +52,25 @@ func newObserver() *observer {
 		metric.WithDescription("Duration of one HTTP delivery attempt (request to response or error), by outcome."),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(telemetry.LatencyBuckets...))
+	o.latency, errs[2] = meter.Float64Histogram("hookwire.delivery.latency",
+		metric.WithDescription("Time from ingest accepting an event (its EVENTS timestamp) to the 2xx of a subscription's own delivery of it, retries included (Redeliver and Replay not counted)."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(deliveryBuckets...))
 	for _, err := range errs {
 		if err != nil { // only on an invalid instrument definition
 			otel.Handle(fmt.Errorf("worker metrics: %w", err))
 		}
 	}
+	for _, m := range o.outcomes { // every outcome's series exists from the start, at 0
+		o.tasks.Add(context.Background(), 0, m)
+	}
 	return o
 }
+
+// deliveryBuckets are the boundaries, in seconds, of an event's way from
+// ingest to its subscriber: milliseconds when the first attempt succeeds,
+// up to a day when it took the retry schedule.
+var deliveryBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600}
 
 // start opens the "webhook.deliver" client span of t's attempt. Its
 // attributes are all set by end, in one call: the SDK copies start
@@ -127,6 +140,16 @@ func (o *observer) attempted(ctx context.Context, dec Decision, latency time.Dur
 	m := o.outcomes[outcome(dec)]
 	o.tasks.Add(ctx, 1, m)
 	o.duration.Record(ctx, latency.Seconds(), m)
+}
+
+// delivered records the time from ev's acceptance to now, when t's attempt
+// delivered a subscription's own delivery of ev (the first success: a
+// delivered delivery is not attempted again by its schedule).
+func (o *observer) delivered(ctx context.Context, t task.Task, ev stored, now time.Time) {
+	if t.Trigger == task.Redeliver || t.Trigger == task.Replay || ev.accepted.IsZero() {
+		return
+	}
+	o.latency.Record(ctx, max(now.Sub(ev.accepted), 0).Seconds())
 }
 
 // settled counts a task that made no attempt.

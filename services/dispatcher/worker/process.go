@@ -62,6 +62,9 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 		return task.Done, err
 	}
 	w.obs.attempted(actx, dec, res.Latency)
+	if dec.State == deliverylog.Delivered {
+		w.obs.delivered(actx, t, ev, w.d.Clock.Now())
+	}
 	ctx = actx // later log lines and operational events carry the attempt's span
 	if dec.State == deliverylog.Failed {
 		w.d.Logger.WarnContext(ctx, "delivery failed", "subscription_id", rec.ID, "delivery_id", d.ID, "event_id", t.EventID,
