@@ -9,10 +9,14 @@ import (
 	"strings"
 )
 
-var envLiteral = regexp.MustCompile(`"(HOOKWIRE_[A-Z0-9_]+)"`)
+var (
+	envLiteral    = regexp.MustCompile(`"(HOOKWIRE_[A-Z0-9_]+)"`)
+	secretLiteral = regexp.MustCompile(`\.Secret\("(HOOKWIRE_[A-Z0-9_]+)"`) // envconf.Reader.Secret: X and X_FILE
+)
 
 // EnvNamesIn returns, sorted and once each, the "HOOKWIRE_*" string
-// literals of the non-test Go files under root. Tests use it to keep each
+// literals of the non-test Go files under root (and X_FILE for each X read
+// with envconf.Reader.Secret). Tests use it to keep each
 // service's EnvVars list and the compose file honest against the code.
 func EnvNamesIn(root string) ([]string, error) {
 	var names []string
@@ -26,6 +30,9 @@ func EnvNamesIn(root string) ([]string, error) {
 		}
 		for _, m := range envLiteral.FindAllSubmatch(b, -1) {
 			names = append(names, string(m[1]))
+		}
+		for _, m := range secretLiteral.FindAllSubmatch(b, -1) {
+			names = append(names, string(m[1])+"_FILE")
 		}
 		return nil
 	})

@@ -77,6 +77,34 @@ func (r *Reader) String(key string, dst *string) {
 	}
 }
 
+// Secret sets *dst to key's value, or to the content of the file that
+// key_FILE names (trailing spaces and line ends removed), as compose and
+// Kubernetes secrets are mounted: a secret then never sits in a process
+// environment or a shell. Setting both is an error; so is a file that
+// cannot be read or is empty. Errors name the variables and the path,
+// never the value.
+func (r *Reader) Secret(key string, dst *string) {
+	v, set := r.value(key)
+	path, fromFile := r.value(key + "_FILE")
+	switch {
+	case set && fromFile:
+		r.errs = append(r.errs, fmt.Errorf("%s and %s_FILE are both set: set one", key, key))
+	case set:
+		*dst = v
+	case fromFile:
+		b, err := os.ReadFile(path)
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("%s_FILE: %w", key, err))
+			return
+		}
+		if v := strings.TrimRight(string(b), " \t\r\n"); v != "" {
+			*dst = v
+		} else {
+			r.errs = append(r.errs, fmt.Errorf("%s_FILE: %s is empty", key, path))
+		}
+	}
+}
+
 // Bool sets *dst to key's value parsed by strconv.ParseBool (true, false,
 // 1, 0, t, f in any case).
 func (r *Reader) Bool(key string, dst *bool) {

@@ -2,6 +2,8 @@ package envconf_test
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -111,5 +113,48 @@ func TestDefaultLookupIsTheEnvironment(t *testing.T) {
 	r.String("X_ENVCONF_TEST", &s)
 	if s != "from-env" || r.Getenv("X_ENVCONF_TEST") != "from-env" || r.Err() != nil {
 		t.Fatalf("value %q, err %v", s, r.Err())
+	}
+}
+
+// Secret reads a value or the file its _FILE variable names (as compose
+// and Kubernetes mount secrets), never both, and never quotes the value.
+func TestSecret(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "master_key")
+	if err := os.WriteFile(file, []byte("s3cr3t-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"unset keeps the default", nil, "default", ""},
+		{"value", map[string]string{"K": "s3cr3t"}, "s3cr3t", ""},
+		{"file, line end trimmed", map[string]string{"K_FILE": file}, "s3cr3t-from-file", ""},
+		{"both", map[string]string{"K": "s3cr3t", "K_FILE": file}, "default", "K and K_FILE are both set"},
+		{"missing file", map[string]string{"K_FILE": filepath.Join(dir, "nope")}, "default", "K_FILE: open " + dir},
+		{"empty file", map[string]string{"K_FILE": empty}, "default", "K_FILE: " + empty + " is empty"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := envconf.New(envconf.Map(c.env))
+			got := "default"
+			r.Secret("K", &got)
+			err := r.Err()
+			if got != c.want || (c.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.wantErr)) {
+				t.Fatalf("got %q, err %v; want %q, err containing %q", got, err, c.want, c.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+				t.Fatalf("error quotes the secret: %v", err)
+			}
+			if keys := r.Keys(); !slices.Equal(keys, []string{"K", "K_FILE"}) {
+				t.Fatalf("keys %v, want K and K_FILE", keys)
+			}
+		})
 	}
 }

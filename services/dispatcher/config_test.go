@@ -1,6 +1,8 @@
 package dispatcher
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -142,6 +144,15 @@ func TestEnvVars(t *testing.T) {
 	for _, name := range EnvVars() {
 		t.Run(name, func(t *testing.T) {
 			v, ok := samples[name]
+			if secret, isFile := strings.CutSuffix(name, "_FILE"); isFile && !ok {
+				// A secret's file variable: the secret's sample, from a file.
+				v = filepath.Join(t.TempDir(), "secret")
+				if err := os.WriteFile(v, []byte(samples[secret]+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv(secret, "") // one or the other
+				ok = samples[secret] != ""
+			}
 			if !ok {
 				t.Fatalf("no sample value for %s", name)
 			}

@@ -21,8 +21,8 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	r.String("HOOKWIRE_GRPC_ADDR", &c.GRPCAddr)
 	r.String("HOOKWIRE_NATS_URL", &c.NATSURL)
 	r.String("HOOKWIRE_REDIS_URL", &c.RedisURL)
-	r.String("HOOKWIRE_MASTER_KEY", &c.MasterKey)
-	r.String("HOOKWIRE_MASTER_KEYS_PREVIOUS", &c.MasterKeysPrevious)
+	r.Secret("HOOKWIRE_MASTER_KEY", &c.MasterKey)
+	r.Secret("HOOKWIRE_MASTER_KEYS_PREVIOUS", &c.MasterKeysPrevious)
 	r.Bool("HOOKWIRE_DEV", &c.Dev)
 	r.String("HOOKWIRE_DATA_DIR", &c.DataDir)
 	r.String("HOOKWIRE_TOKENS_FILE", &c.TokensFile)
@@ -33,7 +33,7 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	r.String("HOOKWIRE_SMTP_ADDR", &c.SMTP.Addr)
 	r.String("HOOKWIRE_SMTP_FROM", &c.SMTP.From)
 	r.String("HOOKWIRE_SMTP_USERNAME", &c.SMTP.Username)
-	r.String("HOOKWIRE_SMTP_PASSWORD", &c.SMTP.Password)
+	r.Secret("HOOKWIRE_SMTP_PASSWORD", &c.SMTP.Password)
 	r.String("HOOKWIRE_CONSOLE_URL", &c.Notices.ConsoleURL)
 	r.Bool("HOOKWIRE_NOTIFY_RECOVERED", &c.Notices.Recovered)
 	r.Duration("HOOKWIRE_NOTICE_WARN_AFTER", &c.Notices.WarnAfter)
@@ -51,7 +51,14 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	r.Duration("HOOKWIRE_PUBLISH_ACK_TIMEOUT", &c.PublishAckTimeout)
 	r.Duration("HOOKWIRE_EVENTS_DUPLICATE_WINDOW", &c.EventsDuplicateWindow)
 	r.Duration("HOOKWIRE_EVENTS_MAX_AGE", &c.EventsMaxAge)
-	dl, dlErr := deliverylog.ConfigFromEnv(r.Getenv) // HOOKWIRE_DELIVERY_RETENTION, _REPLICAS, _LOG_URL, _LOG_BATCH
+	var dlURL string // it holds the database password: a secret, or a file
+	r.Secret("HOOKWIRE_DELIVERY_LOG_URL", &dlURL)
+	dl, dlErr := deliverylog.ConfigFromEnv(func(k string) string { // HOOKWIRE_DELIVERY_RETENTION, _REPLICAS, _LOG_URL, _LOG_BATCH
+		if k == "HOOKWIRE_DELIVERY_LOG_URL" {
+			return dlURL
+		}
+		return r.Getenv(k)
+	})
 	c.DeliveryLog = dl
 	if err := errors.Join(r.Err(), dlErr); err != nil {
 		return Config{}, fmt.Errorf("dispatcher config: %w", err)
