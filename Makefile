@@ -119,9 +119,40 @@ bench-micro: ## Run the Go micro-benchmarks (match index, delivery client, inges
 	cd pkg && go test $(BENCH_FLAGS) ./deliver/
 	cd services/ingest && go test $(BENCH_FLAGS) -benchtime 3s .
 
+COMPOSE_SECRETS = deploy/secrets/master_key deploy/secrets/pg_password deploy/secrets/delivery_log_url deploy/secrets/grafana_admin_password
+
 .PHONY: up
-up: deploy/tokens.local.json ## docker compose up (needs a Docker engine)
+up: compose-files ## docker compose up (needs a Docker engine); the first run writes deploy/secrets/ and a root token
 	docker compose up -d --build
+
+# The files compose reads its secrets from. An older `docker compose up`
+# without them left a directory where the tokens file belongs: removed
+# here when empty (else make stops and says so).
+.PHONY: compose-files
+compose-files:
+	@if [ -d deploy/tokens.local.json ]; then \
+	  rmdir deploy/tokens.local.json 2>/dev/null && echo "Removed the directory deploy/tokens.local.json (left by docker compose up without make up)" || \
+	  { echo "deploy/tokens.local.json is a non-empty directory: move it away, then run make up again"; exit 1; }; \
+	fi
+	@$(MAKE) -s --no-print-directory deploy/tokens.local.json $(COMPOSE_SECRETS)
+
+deploy/secrets:
+	@mkdir -p -m 0700 $@
+
+# The master key seals every stored secret: taken from $$HOOKWIRE_MASTER_KEY
+# the first time if set (an older install), else new. Back it up.
+deploy/secrets/master_key: | deploy/secrets
+	@umask 022; if [ -n "$$HOOKWIRE_MASTER_KEY" ]; then printf '%s\n' "$$HOOKWIRE_MASTER_KEY" > $@; echo "Wrote $@ from HOOKWIRE_MASTER_KEY"; \
+	else head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $@; echo >> $@; echo "Created $@ (a new master key: back it up; it seals the stored secrets)"; fi
+
+deploy/secrets/pg_password: | deploy/secrets
+	@umask 022; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > $@; echo >> $@; echo "Created $@"
+
+deploy/secrets/delivery_log_url: deploy/secrets/pg_password
+	@umask 022; printf 'postgres://hookwire:%s@postgres:5432/hookwire?sslmode=disable\n' "$$(cat $<)" > $@; echo "Created $@"
+
+deploy/secrets/grafana_admin_password: | deploy/secrets
+	@umask 022; head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > $@; echo >> $@; echo "Created $@ (Grafana user admin)"
 
 # A root token for the local compose stack, made on first `make up` and shown
 # once; only its SHA-256 is stored (the file is not committed).
@@ -132,5 +163,13 @@ deploy/tokens.local.json:
 	echo "Created $@. Root token for the compose stack (shown once): $$tok"
 
 .PHONY: down
-down: ## docker compose down
+down: ## docker compose down (volumes kept)
 	docker compose down
+
+.PHONY: logs
+logs: ## docker compose logs -f
+	docker compose logs -f
+
+.PHONY: ps
+ps: ## docker compose ps
+	docker compose ps

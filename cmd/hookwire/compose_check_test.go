@@ -46,8 +46,16 @@ func TestComposeServicesMatchTheCode(t *testing.T) {
 			if v := env["HOOKWIRE_DEV"]; v != "" && v != "false" {
 				t.Errorf("compose must not run %s in dev mode (HOOKWIRE_DEV=%s)", name, v)
 			}
+			checkMounts(t, f, cs, env)
 			for _, k := range known {
-				t.Setenv(k, env[k])
+				v := env[k]
+				if sample, ok := secretSamples[v]; ok { // a compose secret: a file like the one make up writes
+					v = filepath.Join(t.TempDir(), filepath.Base(v))
+					if err := os.WriteFile(v, []byte(sample+"\n"), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+				t.Setenv(k, v)
 			}
 
 			ports := containerPorts(t, cs.Ports)
@@ -66,9 +74,15 @@ func TestComposeServicesMatchTheCode(t *testing.T) {
 				t.Errorf("health check must be [CMD /usr/local/bin/service -healthcheck]")
 			}
 			checkDependencies(t, f, name, cs, env, svc.needs)
-			checkMounts(t, cs, env)
 		})
 	}
+}
+
+// secretSamples are values like those make up writes into the compose
+// secrets, by their path in a container.
+var secretSamples = map[string]string{
+	"/run/secrets/master_key":       strings.Repeat("ab", 32),
+	"/run/secrets/delivery_log_url": "postgres://hookwire:pw@postgres:5432/hookwire?sslmode=disable",
 }
 
 // checkDependencies: the infrastructure a service needs and every host its
@@ -109,13 +123,35 @@ func checkDependencies(t *testing.T, f composeFile, name string, cs composeServi
 }
 
 // checkMounts: the tokens and catalog files the environment names are
-// mounted from files that exist and parse.
-func checkMounts(t *testing.T, cs composeService, env map[string]string) {
+// mounted from files that exist and parse; every *_FILE variable names a
+// compose secret of the service whose file `make up` writes.
+func checkMounts(t *testing.T, f composeFile, cs composeService, env map[string]string) {
 	mounts := map[string]string{} // container path -> host path
 	for _, v := range cs.Volumes {
 		parts := strings.Split(interpolate(t, v), ":")
 		if len(parts) >= 2 && strings.HasPrefix(parts[0], ".") {
 			mounts[parts[1]] = filepath.Join(root, parts[0])
+		}
+	}
+	for _, s := range cs.Secrets {
+		sec, ok := f.Secrets[s]
+		if !ok || sec.File == "" {
+			t.Errorf("secret %s is not declared with a file", s)
+			continue
+		}
+		mounts["/run/secrets/"+s] = filepath.Join(root, interpolate(t, sec.File))
+	}
+	for k, path := range env {
+		if !strings.HasSuffix(k, "_FILE") || k == "HOOKWIRE_TOKENS_FILE" || k == "HOOKWIRE_CATALOG_FILE" {
+			continue
+		}
+		host, ok := mounts[path]
+		if !ok || !strings.HasPrefix(path, "/run/secrets/") {
+			t.Errorf("%s=%s is not one of the service's compose secrets", k, path)
+			continue
+		}
+		if _, err := os.Stat(host); os.IsNotExist(err) && !makefileMakes(t, host) {
+			t.Errorf("%s from %s: the file is missing and no Makefile rule of make up makes it", k, host)
 		}
 	}
 	for _, k := range []string{"HOOKWIRE_TOKENS_FILE", "HOOKWIRE_CATALOG_FILE"} {
@@ -172,10 +208,14 @@ func TestComposeInfrastructure(t *testing.T) {
 	if len(pg.Volumes) == 0 || pg.Healthcheck == nil || !slices.Contains(pg.Healthcheck.Test, "pg_isready") {
 		t.Errorf("postgres must keep its data on a volume and be checked with pg_isready: %v %v", pg.Volumes, pg.Healthcheck)
 	}
-	if u := interpolate(t, f.Services["dispatcher"].Environment["HOOKWIRE_DELIVERY_LOG_URL"]); !strings.HasPrefix(u, "postgres://") {
-		t.Errorf("the dispatcher's HOOKWIRE_DELIVERY_LOG_URL %q must point at the postgres service", u)
+	if f.Services["dispatcher"].Environment["HOOKWIRE_DELIVERY_LOG_URL_FILE"] != "/run/secrets/delivery_log_url" ||
+		!strings.Contains(makefile(t), "postgres://hookwire:%s@postgres:5432/hookwire") {
+		t.Errorf("the dispatcher's delivery log URL must come from the secret delivery_log_url, which make up points at the postgres service")
 	}
-	for svc, want := range map[string][]string{"jaeger": {"4317", "16686"}, "mailpit": {"1025", "8025"}} {
+	if pg.Environment["POSTGRES_PASSWORD_FILE"] != "/run/secrets/pg_password" || !slices.Contains(pg.Secrets, "pg_password") {
+		t.Errorf("postgres must read its password from the secret pg_password: %v %v", pg.Environment, pg.Secrets)
+	}
+	for svc, want := range map[string][]string{"jaeger": {"4317", "16686"}, "mailpit": {"1025", "8025"}, "prometheus": {"9090"}, "grafana": {"3000"}} {
 		got := containerPorts(t, f.Services[svc].Ports)
 		for _, p := range want {
 			if !slices.Contains(got, p) {
@@ -229,10 +269,24 @@ func makefileMakes(t *testing.T, path string) bool {
 	if err != nil {
 		return false
 	}
+	mk := makefile(t)
+	if !strings.Contains(mk, "\n"+rel+":") {
+		return false
+	}
+	// make up makes it: named by up's prerequisites or compose-files'.
+	for _, l := range strings.Split(mk, "\n") {
+		if strings.HasPrefix(l, "COMPOSE_SECRETS =") && slices.Contains(strings.Fields(l), rel) {
+			return strings.Contains(mk, "\nup: compose-files")
+		}
+	}
+	return strings.Contains(mk, "\nup: compose-files") && strings.Contains(mk, "deploy/tokens.local.json $(COMPOSE_SECRETS)") && rel == "deploy/tokens.local.json"
+}
+
+func makefile(t *testing.T) string {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk := string(b)
-	return strings.Contains(mk, "\n"+rel+":") && strings.Contains(mk, "\nup: "+rel)
+	return string(b)
 }

@@ -21,6 +21,9 @@ const root = "../.."
 type composeFile struct {
 	Services map[string]composeService `yaml:"services"`
 	Volumes  map[string]any            `yaml:"volumes"`
+	Secrets  map[string]struct {
+		File string `yaml:"file"`
+	} `yaml:"secrets"`
 }
 
 type composeService struct {
@@ -31,6 +34,9 @@ type composeService struct {
 		Args       map[string]string `yaml:"args"`
 	} `yaml:"build"`
 	Command     []string          `yaml:"command"`
+	Restart     string            `yaml:"restart"`
+	StopGrace   string            `yaml:"stop_grace_period"`
+	Secrets     []string          `yaml:"secrets"`
 	Environment map[string]string `yaml:"environment"`
 	Ports       []string          `yaml:"ports"`
 	Volumes     []string          `yaml:"volumes"`
@@ -39,6 +45,7 @@ type composeService struct {
 	} `yaml:"healthcheck"`
 	DependsOn map[string]struct {
 		Condition string `yaml:"condition"`
+		Required  *bool  `yaml:"required"`
 	} `yaml:"depends_on"`
 }
 
@@ -49,8 +56,10 @@ type hookwireService struct {
 	needs    []string // infrastructure it must wait for, healthy
 }
 
-// composeEnv is the shell environment the file is interpolated with.
-var composeEnv = map[string]string{"HOOKWIRE_MASTER_KEY": strings.Repeat("ab", 32), "HOOKWIRE_PG_PASSWORD": "cd"}
+// composeEnv is the shell environment the file is interpolated with:
+// none, so `make down`, `make logs` and `make ps` work in a new shell (a
+// ${X:?} the file requires fails the test).
+var composeEnv = map[string]string{}
 
 var interpolation = regexp.MustCompile(`\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}`)
 
@@ -106,7 +115,7 @@ func hookwireServices(t *testing.T) map[string]hookwireService {
 			grpcAddr: grpc(func() (string, error) { c, err := registry.ConfigFromEnv(); return c.GRPCAddr, err }, registry.DefaultConfig().GRPCAddr)},
 		"ingest": {known: ingest.EnvVars(), needs: []string{"nats"},
 			grpcAddr: grpc(func() (string, error) { c, err := ingest.ConfigFromEnv(); return c.GRPCAddr, err }, ingest.DefaultConfig().GRPCAddr)},
-		"dispatcher": {known: dispatcher.EnvVars(), needs: []string{"nats", "redis", "postgres", "mailpit"},
+		"dispatcher": {known: dispatcher.EnvVars(), needs: []string{"nats", "redis", "postgres"},
 			grpcAddr: grpc(func() (string, error) { c, err := dispatcher.ConfigFromEnv(); return c.GRPCAddr, err }, dispatcher.DefaultConfig().GRPCAddr)},
 	}
 }
