@@ -63,8 +63,10 @@ package dispatcher
 //     TestHoldAndRefill.
 //
 //  8. A graceful stop hands back what has not started and finishes what
-//     has: on SIGTERM the routers stop pulling and the client's buffer is
-//     handed back (pool.Run drains it into a cancelled Submit), queued and
+//     has: on SIGTERM the routers stop pulling and what the pool holds is
+//     handed back once its last pull is over (pool.Run passes it to a
+//     cancelled Submit; handed back earlier, it would come straight back
+//     to that open pull), queued and
 //     waiting tasks are nakked without delay, attempts in flight get
 //     HOOKWIRE_SHUTDOWN_GRACE to finish and be recorded, and only then is
 //     their context cancelled (lane.Lanes.shutdown). Tests: lane
@@ -80,3 +82,16 @@ package dispatcher
 //     (suspender.Suspend); a recovery one INFO from the replica that took
 //     the announcement's claim (ops.Notifier.announce). Test:
 //     TestFinalOutcomeLoggedAndTraced (two replicas).
+//
+// 10. No pull reply is dropped, so no pull stalls. The pool fetches only
+//     what it has credit for (Workers + Buffer, half of it free), one
+//     request at a time, and each Fetch reads every reply of its request
+//     whether or not the handlers are reading (pool.Run, pool.pull). The
+//     Messages iterator it replaced buffered replies in a channel only Next
+//     drained: with every router blocked in Submit, an open request's
+//     heartbeats filled it and nats.go dropped the 408 that ended the
+//     request (the iterator then waited for two missing heartbeats: the
+//     30 s steps of a recovering subscriber's catch-up) and any message
+//     arriving meanwhile (it waited for AckWait). Test: pool
+//     TestBlockedHandlersLoseNoPullReplies (it fails on the iterator: one
+//     slow-consumer drop, one redelivered message).
