@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -24,15 +25,20 @@ func RouteLibraryLogs(log *slog.Logger) {
 		otelLog.Warn("opentelemetry error", "error", err)
 	}))
 	grpclog.SetLoggerV2(grpcLogger{log: log.With("component", "grpc")})
-	redis.SetLogger(redisLogger{log: log.With("component", "go-redis")})
+	rl := log.With("component", "go-redis")
+	redis.SetLogger(redisLogger{throttle: NewThrottle(rl, ThrottleInterval)})
 }
 
 // redisLogger is go-redis's Logging interface over slog. go-redis logs
 // only trouble (pool and connection errors), so it is a warning.
-type redisLogger struct{ log *slog.Logger }
+//
+// Its lines are failures (a dial refused while Redis is down, ten a
+// second): each format is logged once per ThrottleInterval, with the
+// latest message as the error and how often it repeated.
+type redisLogger struct{ throttle *Throttle }
 
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)))
+	l.throttle.Fail(ctx, strings.TrimSpace(format), errors.New(strings.TrimSpace(fmt.Sprintf(format, v...))))
 }
 
 // grpcLogger is grpclog.LoggerV2 over slog. grpc-go's info lines are

@@ -54,7 +54,10 @@ func TestLibraryLogsAreJSON(t *testing.T) {
 	otel.Handle(errors.New("exporter: connection refused"))
 	grpclog.Component("core").Warningf("transport failed: %s", "EOF")
 	grpclog.Component("core").Infof("subchannel picks a new address") // debug: not at info
-	redisLogger{log: NewLogger(&buf, slog.LevelInfo, "test").With("component", "go-redis")}.Printf(context.Background(), "redis: connection pool: %s\n", "timeout")
+	rl := redisLogger{throttle: NewThrottle(NewLogger(&buf, slog.LevelInfo, "test").With("component", "go-redis"), time.Hour)}
+	for range 10 { // a flood while Redis is down: one line
+		rl.Printf(context.Background(), "redis: connection pool: %s\n", "timeout")
+	}
 
 	got := map[string]string{}
 	for _, l := range buf.lines(t) {
@@ -64,7 +67,7 @@ func TestLibraryLogsAreJSON(t *testing.T) {
 	want := map[string]string{
 		"opentelemetry": "opentelemetry error|WARN;",
 		"grpc":          "[core] transport failed: EOF|WARN;",
-		"go-redis":      "redis: connection pool: timeout|WARN;",
+		"go-redis":      "redis: connection pool: %s|ERROR;",
 	}
 	for c, w := range want {
 		if got[c] != w {

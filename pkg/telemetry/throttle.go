@@ -4,8 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
+
+// ThrottleInterval is how often a Throttle repeats a cause that keeps
+// failing: the services' loops use it.
+const ThrottleInterval = 30 * time.Second
 
 // Throttle logs a repeating failure once per cause and interval instead of
 // once per occurrence, and says when the cause has recovered. A loop that
@@ -17,8 +22,9 @@ type Throttle struct {
 	interval time.Duration
 	now      func() time.Time
 
-	mu     sync.Mutex
-	causes map[string]*failing
+	mu      sync.Mutex
+	causes  map[string]*failing
+	failing atomic.Int32 // len(causes): OK's fast path when nothing fails
 }
 
 // failing is one cause's state while it keeps failing.
@@ -44,6 +50,7 @@ func (t *Throttle) Fail(ctx context.Context, cause string, err error, args ...an
 	if !ok {
 		f = &failing{since: now}
 		t.causes[cause] = f
+		t.failing.Add(1)
 	}
 	f.total++
 	if ok && now.Sub(f.logged) < t.interval {
@@ -65,10 +72,14 @@ func (t *Throttle) Fail(ctx context.Context, cause string, err error, args ...an
 // "<cause>: recovered" line with how long and how often it failed; when
 // nothing was failing it does nothing, so call it on every success.
 func (t *Throttle) OK(ctx context.Context, cause string) {
+	if t.failing.Load() == 0 {
+		return
+	}
 	t.mu.Lock()
 	f, ok := t.causes[cause]
 	if ok {
 		delete(t.causes, cause)
+		t.failing.Add(-1)
 	}
 	t.mu.Unlock()
 	if !ok {

@@ -19,6 +19,9 @@ type Redis struct {
 	Addr string
 	URL  string
 	cmd  *exec.Cmd
+	bin  string
+	args []string
+	dir  string
 }
 
 // RedisServerPath finds the redis-server binary: $HOOKWIRE_REDIS_SERVER, then
@@ -50,7 +53,7 @@ func StartRedis(t testing.TB) *Redis {
 		if err != nil {
 			t.Fatalf("testkit: free port: %v", err)
 		}
-		cmd := exec.Command(bin,
+		args := []string{
 			"--bind", "127.0.0.1",
 			"--port", strconv.Itoa(port),
 			"--dir", dir,
@@ -58,11 +61,12 @@ func StartRedis(t testing.TB) *Redis {
 			"--appendonly", "no",
 			"--daemonize", "no",
 			"--logfile", filepath.Join(dir, "redis.log"),
-		)
+		}
+		cmd := exec.Command(bin, args...)
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("testkit: start redis-server: %v", err)
 		}
-		r := &Redis{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
+		r := &Redis{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd, bin: bin, args: args, dir: dir}
 		r.URL = "redis://" + r.Addr
 		if lastErr = r.waitReady(10 * time.Second); lastErr == nil {
 			t.Cleanup(r.Stop)
@@ -108,6 +112,29 @@ func (r *Redis) Stop() {
 	}
 	_ = r.cmd.Process.Kill()
 	_ = r.cmd.Wait()
+}
+
+// Outage stops the server the way an operator's restart does — SHUTDOWN
+// SAVE, so its data survives as with AOF in production — and returns the
+// function that starts it again on the same address and waits until it
+// answers. Clients see refused connections in between.
+func (r *Redis) Outage(t testing.TB) (restart func()) {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1})
+	_ = c.ShutdownSave(context.Background()).Err() // the connection drops as the server exits: no reply
+	_ = c.Close()
+	_ = r.cmd.Wait()
+	return func() {
+		t.Helper()
+		r.cmd = exec.Command(r.bin, r.args...)
+		if err := r.cmd.Start(); err != nil {
+			t.Fatalf("testkit: restart redis-server: %v", err)
+		}
+		if err := r.waitReady(10 * time.Second); err != nil {
+			log, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
+			t.Fatalf("testkit: redis-server did not come back: %v\n%s", err, log)
+		}
+	}
 }
 
 func freePort() (int, error) {

@@ -27,7 +27,7 @@ func logLines(t *testing.T, logs *lockedBuffer, msg string) []map[string]any {
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			t.Fatalf("log line is not JSON: %q (%v)", sc.Text(), err)
 		}
-		if rec["msg"] == msg {
+		if msg == "" || rec["msg"] == msg { // "": every line
 			out = append(out, rec)
 		}
 	}

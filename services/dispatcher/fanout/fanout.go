@@ -25,6 +25,7 @@ import (
 
 	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/pkg/telemetry"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
@@ -56,8 +57,11 @@ type Fanout struct {
 	dedup  Deduper
 	queue  Enqueuer
 	log    *slog.Logger
-	opts   Options
-	width  atomic.Int32 // tasks of the last fan-out, up to maxWidthHint
+	// throttle: a Redis or JetStream outage fails every event; one line
+	// per interval, then "recovered".
+	throttle *telemetry.Throttle
+	opts     Options
+	width    atomic.Int32 // tasks of the last fan-out, up to maxWidthHint
 }
 
 // maxWidthHint bounds the task slice a fan-out reserves from the last one's
@@ -92,7 +96,8 @@ func New(m Matcher, d Deduper, q Enqueuer, log *slog.Logger, opts Options) *Fano
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Fanout{tracer: otel.Tracer(instrumentation), match: m, dedup: d, queue: q, log: log, opts: opts}
+	return &Fanout{tracer: otel.Tracer(instrumentation), match: m, dedup: d, queue: q, log: log, opts: opts,
+		throttle: telemetry.NewThrottle(log, telemetry.ThrottleInterval)}
 }
 
 // ConsumerConfig is the durable consumer on EVENTS.
@@ -134,10 +139,11 @@ func (f *Fanout) Handle(ctx context.Context, msg jetstream.Msg) {
 			_ = msg.Nak()
 			return
 		}
-		f.log.Warn("fan-out failed, will retry", "event_id", meta.ID, "err", err)
+		f.throttle.Fail(ctx, "fan-out failed, will retry", err, "event_id", meta.ID)
 		_ = msg.NakWithDelay(f.opts.ErrorDelay)
 		return
 	}
+	f.throttle.OK(ctx, "fan-out failed, will retry")
 	if n >= 0 {
 		f.log.Debug("event fanned out", "event_id", meta.ID, "tasks", n)
 	}

@@ -108,7 +108,7 @@ func (l *Lanes) holdLoop(ctx context.Context) {
 		if err := l.held.ParkAll(ctx, ts); err != nil {
 			o := leave
 			if ctx.Err() == nil {
-				l.log.Error("hold tasks at their subscriptions' cap", "tasks", len(ts), "err", err)
+				l.throttle.Fail(ctx, "hold tasks at their subscriptions' cap", err, "tasks", len(ts))
 				o = task.Outcome{Verdict: task.RetryLater, Delay: l.opts.ErrorDelay}
 			}
 			for _, it := range batch {
@@ -116,6 +116,7 @@ func (l *Lanes) holdLoop(ctx context.Context) {
 			}
 			continue
 		}
+		l.throttle.OK(ctx, "hold tasks at their subscriptions' cap")
 		for _, it := range batch {
 			l.settle(it, task.Outcome{Verdict: task.SetAside})
 		}
@@ -168,7 +169,9 @@ func (l *Lanes) release(ctx context.Context) {
 	for _, w := range wants {
 		n, err := l.held.ReleaseN(ctx, w.ln.id, w.n)
 		if err != nil && ctx.Err() == nil {
-			l.log.Error("release held tasks", "subscription_id", w.ln.id, "err", err)
+			l.throttle.Fail(ctx, "release held tasks", err, "subscription_id", w.ln.id)
+		} else if err == nil {
+			l.throttle.OK(ctx, "release held tasks")
 		}
 		l.mu.Lock()
 		w.ln.refilling = false
@@ -188,10 +191,11 @@ func (l *Lanes) sweep(ctx context.Context) {
 	ids, err := l.held.Subscriptions(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			l.log.Error("sweep held tasks", "err", err)
+			l.throttle.Fail(ctx, "sweep held tasks", err)
 		}
 		return
 	}
+	l.throttle.OK(ctx, "sweep held tasks")
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, id := range ids {

@@ -76,6 +76,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/pkg/telemetry"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
@@ -195,6 +196,7 @@ type Lanes struct {
 	held      Holder
 	run       Runner
 	log       *slog.Logger
+	throttle  *telemetry.Throttle // Redis outages: one line per cause and interval, then "recovered"
 	opts      Options
 	sem       [2]chan struct{}
 	crew      *crew
@@ -275,7 +277,7 @@ func (ln *lane) idle() bool {
 // New returns Lanes running attempts with run.
 func New(ix Index, lim Limiter, held Holder, run Runner, log *slog.Logger, opts Options) *Lanes {
 	opts.defaults()
-	l := &Lanes{index: ix, limiter: lim, held: held, run: run, log: log, opts: opts,
+	l := &Lanes{index: ix, limiter: lim, held: held, run: run, log: log, opts: opts, throttle: telemetry.NewThrottle(log, telemetry.ThrottleInterval),
 		lanes: map[string]*lane{}, spill: make(chan item, 1024), refill: make(chan struct{}, 1),
 		wanted: map[string]struct{}{}, crew: newCrew(crewIdle), stop: make(chan struct{}),
 		live: map[*message]struct{}{}}

@@ -99,9 +99,10 @@ func (l *Lanes) rateWait(it item) time.Duration {
 		if ctx.Err() != nil {
 			return 0 // the runner sees the cancelled context and leaves the task
 		}
-		l.log.Warn("rate limit unavailable, lane paused", "subscription_id", rec.ID, "err", err)
+		l.throttle.Fail(ctx, "rate limit unavailable, lane paused", err, "subscription_id", rec.ID)
 		return l.opts.ErrorDelay
 	}
+	l.throttle.OK(ctx, "rate limit unavailable, lane paused")
 	if wait > 0 {
 		l.limited.Add(ctx, 1)
 	}

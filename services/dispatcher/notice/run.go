@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hookwire/hookwire/pkg/telemetry"
 	"github.com/hookwire/hookwire/services/dispatcher/clock"
 	"github.com/hookwire/hookwire/services/dispatcher/mail"
 )
@@ -44,12 +45,13 @@ type Runner struct {
 	d         Deps
 	warnAfter time.Duration
 	metrics   *metrics
+	throttle  *telemetry.Throttle // an SMTP or Redis outage: one line per interval, then "recovered"
 }
 
 // NewRunner returns a Runner; a notice still unsent warnAfter after it was
 // recorded is logged at WARN (once, then at most hourly).
 func NewRunner(d Deps, warnAfter time.Duration) *Runner {
-	return &Runner{d: d, warnAfter: warnAfter, metrics: newMetrics()}
+	return &Runner{d: d, warnAfter: warnAfter, metrics: newMetrics(), throttle: telemetry.NewThrottle(d.Logger, telemetry.ThrottleInterval)}
 }
 
 // Run sends due notices until ctx ends.
@@ -85,15 +87,18 @@ func (r *Runner) sendDue(ctx context.Context) {
 		ids, err := r.d.Outbox.claim(ctx, lease, 1)
 		if err != nil {
 			if ctx.Err() == nil {
-				r.d.Logger.Error("claim notices", "err", err)
+				r.throttle.Fail(ctx, "claim notices", err)
 			}
 			return
 		}
+		r.throttle.OK(ctx, "claim notices")
 		if len(ids) == 0 {
 			return
 		}
 		if err := r.send(ctx, ids[0]); err != nil && ctx.Err() == nil {
-			r.d.Logger.Error("send notice", "notice_id", ids[0], "err", err)
+			r.throttle.Fail(ctx, "send notice", err, "notice_id", ids[0])
+		} else if err == nil {
+			r.throttle.OK(ctx, "send notice")
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookwire/hookwire/pkg/subscription"
+	"github.com/hookwire/hookwire/pkg/telemetry"
 )
 
 // Index finds subscriptions (match.Index).
@@ -23,6 +24,8 @@ type Releaser struct {
 	index Index
 	log   *slog.Logger
 	sweep time.Duration
+	// throttle keeps a Redis outage to one line per cause and interval.
+	throttle *telemetry.Throttle
 
 	mu      sync.Mutex
 	pending map[string]struct{}
@@ -34,7 +37,7 @@ func NewReleaser(lot *Lot, index Index, log *slog.Logger, sweep time.Duration) *
 	if sweep <= 0 {
 		sweep = 30 * time.Second
 	}
-	return &Releaser{lot: lot, index: index, log: log, sweep: sweep,
+	return &Releaser{lot: lot, index: index, log: log, sweep: sweep, throttle: telemetry.NewThrottle(log, telemetry.ThrottleInterval),
 		pending: map[string]struct{}{}, signal: make(chan struct{}, 1)}
 }
 
@@ -78,10 +81,11 @@ func (r *Releaser) sweepAll(ctx context.Context) {
 	ids, err := r.lot.Subscriptions(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.log.Error("sweep parked tasks", "err", err)
+			r.throttle.Fail(ctx, "sweep parked tasks", err)
 		}
 		return
 	}
+	r.throttle.OK(ctx, "sweep parked tasks")
 	for _, id := range ids {
 		if rec, ok := r.index.Get(id); !ok || rec.Status == subscription.StatusActive {
 			r.Wake(id)
@@ -96,10 +100,11 @@ func (r *Releaser) release(ctx context.Context, id string) {
 	n, err := r.lot.Release(ctx, id)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.log.Error("release parked tasks", "subscription_id", id, "released", n, "err", err)
+			r.throttle.Fail(ctx, "release parked tasks", err, "subscription_id", id, "released", n)
 		}
 		return // the next sweep tries again
 	}
+	r.throttle.OK(ctx, "release parked tasks")
 	if n > 0 {
 		r.log.Info("released parked tasks", "subscription_id", id, "tasks", n)
 	}

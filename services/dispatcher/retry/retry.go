@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookwire/hookwire/pkg/telemetry"
 	"github.com/hookwire/hookwire/services/dispatcher/clock"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
@@ -35,6 +36,7 @@ type Scheduler struct {
 	log      *slog.Logger
 	interval time.Duration
 	batch    int64
+	throttle *telemetry.Throttle // a Redis outage: one line per interval, then "recovered"
 }
 
 // New returns a Scheduler; interval <= 0 means DefaultPollInterval.
@@ -42,7 +44,8 @@ func New(rdb redis.Cmdable, q Enqueuer, c clock.Clock, log *slog.Logger, interva
 	if interval <= 0 {
 		interval = DefaultPollInterval
 	}
-	return &Scheduler{rdb: rdb, queue: q, clock: c, log: log, interval: interval, batch: DefaultBatch}
+	return &Scheduler{rdb: rdb, queue: q, clock: c, log: log, interval: interval, batch: DefaultBatch,
+		throttle: telemetry.NewThrottle(log, telemetry.ThrottleInterval)}
 }
 
 // Schedule makes t due at the given time. Scheduling the same task twice
@@ -77,7 +80,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			moved = m.Moved()
 		}
 		if _, err := s.Release(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("release due retries", "err", err)
+			s.throttle.Fail(ctx, "release due retries", err)
+		} else if err == nil {
+			s.throttle.OK(ctx, "release due retries")
 		}
 		select {
 		case <-ctx.Done():
