@@ -9,11 +9,15 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/pkg/testkit"
+	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
 // logLines parses the JSON log lines with message msg.
@@ -136,5 +140,66 @@ func TestFinalOutcomeLoggedAndTraced(t *testing.T) {
 		if n := len(logLines(t, &logs, msg)); n != 0 {
 			t.Errorf("%d %q lines at INFO: attempts are logged at debug only", n, msg)
 		}
+	}
+}
+
+// A Redeliver runs in the operator's trace and links to the event's trace,
+// where the publish and the delivery's first attempts are.
+func TestRedeliverLinksToTheEventTrace(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	otel.SetTracerProvider(tp)
+	prev := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.TraceContext{}) // as telemetry.Setup does
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()); otel.SetTextMapPropagator(prev) })
+
+	h := newHarness(t, time.Minute)
+	h.subscribe(subscription.Record{ID: "shop", EventTypes: []string{"*"}})
+	in := h.start()
+	const eventTrace, operatorTrace = "0af7651916cd43dd8448eb211c80319c", "4bf92f3577b34da6a3ce929d0e0e4736"
+	m, err := bus.Message(bus.Event{ID: "evt-1", Type: "ach.returned", OccurredAt: t0, Data: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Header.Set("traceparent", "00-"+eventTrace+"-b7ad6b7169203331-01")
+	if _, err := h.js.PublishMsg(h.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	id := deliverylog.ID("shop", "", "evt-1")
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		d, err := in.svc.DeliveryLog().Get(h.ctx, id)
+		return err == nil && d.State == deliverylog.Delivered
+	}, "the first delivery")
+	if _, err := in.svc.DeliveryLog().SetState(h.ctx, id, deliverylog.Pending, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rt := task.Task{DeliveryID: id, SubscriptionID: "shop", EventID: "evt-1", EventSeq: 1, Trigger: task.Redeliver, Run: "r1",
+		TP: "00-" + operatorTrace + "-00f067aa0ba902b7-01"}
+	if err := in.svc.Queue().Enqueue(h.ctx, rt); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 20*time.Second, func() bool { return h.rcv.count("shop") == 2 }, "the redelivery")
+	h.waitQuiet()
+
+	var first, again int
+	for _, s := range spans.GetSpans() {
+		if s.Name != "webhook.deliver" {
+			continue
+		}
+		switch s.SpanContext.TraceID().String() {
+		case eventTrace:
+			first++
+			if len(s.Links) != 0 {
+				t.Errorf("the first attempt links %v: it is in the event's trace already", s.Links)
+			}
+		case operatorTrace:
+			again++
+			if len(s.Links) != 1 || s.Links[0].SpanContext.TraceID().String() != eventTrace {
+				t.Errorf("the redelivery's links %+v, want one to the event's trace %s", s.Links, eventTrace)
+			}
+		}
+	}
+	if first != 1 || again != 1 {
+		t.Fatalf("attempt spans: %d in the event's trace, %d in the operator's; want 1 and 1", first, again)
 	}
 }

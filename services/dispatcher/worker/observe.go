@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookwire/hookwire/pkg/deliver"
@@ -76,11 +77,26 @@ var deliveryBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 // attributes are all set by end, in one call: the SDK copies start
 // attributes twice and grows them again for end's, a third of the span's
 // allocations. No sampler or span processor of ours reads them at start.
-func (o *observer) start(ctx context.Context) (context.Context, trace.Span) {
-	return o.tracer.Start(ctx, "webhook.deliver", clientSpan)
+//
+// An attempt in another trace than its event's — a Redeliver or a Replay,
+// traced under the operator's call — links to the event's trace, where the
+// delivery's own attempts are.
+func (o *observer) start(ctx context.Context, t task.Task, ev stored) (context.Context, trace.Span) {
+	if t.Trigger == task.Scheduled || ev.traceparent == "" {
+		return o.tracer.Start(ctx, "webhook.deliver", clientSpan)
+	}
+	orig := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(),
+		propagation.MapCarrier{"traceparent": ev.traceparent}))
+	if !orig.IsValid() || orig.TraceID() == trace.SpanContextFromContext(ctx).TraceID() {
+		return o.tracer.Start(ctx, "webhook.deliver", clientSpan)
+	}
+	return o.tracer.Start(ctx, "webhook.deliver", clientSpan, trace.WithLinks(trace.Link{SpanContext: orig, Attributes: eventTraceLink}))
 }
 
-var clientSpan = trace.WithSpanKind(trace.SpanKindClient)
+var (
+	clientSpan     = trace.WithSpanKind(trace.SpanKindClient)
+	eventTraceLink = []attribute.KeyValue{attribute.String("hookwire.link", "event")} // the event's trace: its publish and the delivery's attempts
+)
 
 // end ends t's attempt span with its attributes, its result and the
 // delivery's outcome after it (in the words of the metrics, see outcome;

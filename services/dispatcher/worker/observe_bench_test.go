@@ -28,7 +28,7 @@ func BenchmarkObserve(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		actx, span := o.start(ctx)
+		actx, span := o.start(ctx, t, ev)
 		o.end(span, t, ev, res, dec)
 		o.attempted(actx, dec, res.Latency)
 	}

@@ -49,7 +49,7 @@ func (w *Worker) process(ctx context.Context, t task.Task, redelivered bool, sen
 		ctx = t.TraceContext(ctx)
 	}
 	start := w.d.Clock.Now()
-	actx, span := w.obs.start(ctx)
+	actx, span := w.obs.start(ctx, t, ev)
 	res := w.send(actx, rec, t, ev, start)
 	dec := Decide(res, t, rec.Delays(), w.d.Clock.Now(), w.jitter)
 	w.obs.end(span, t, ev, res, dec)
