@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -32,14 +33,18 @@ type gauges struct {
 	reading reading
 }
 
-// reading is one sample of every gauge; a source that cannot be read
-// keeps its previous value.
+// reading is one sample of every gauge. A source that cannot be read has
+// no value in it (ok false, or no map entry): its gauges are not reported
+// rather than stale, and hookwire_gauge_source_up says which source is
+// down.
 type reading struct {
 	pending   map[string]int64 // consumer name -> messages not yet delivered to it
 	acks      map[string]int64 // consumer name -> messages delivered, not yet settled (any replica)
 	again     map[string]int64 // consumer name -> of them, delivered more than once
 	oldest    float64          // seconds the oldest message this process owns has been unsettled
+	redisOK   bool             // the Redis counts below were read
 	retries   int64
+	overdue   float64 // seconds the earliest retry is past due
 	parked    int64
 	held      int64
 	suspended int64
@@ -70,10 +75,24 @@ func (g *gauges) register() (metric.Registration, error) {
 	oldest, err7 := m.Float64ObservableGauge("hookwire.deliveries.oldest_unsettled",
 		metric.WithDescription("How long the oldest DELIVERIES message this dispatcher owns has been unsettled (0 with none)."),
 		metric.WithUnit("s"))
-	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
+	overdue, err8 := m.Float64ObservableGauge("hookwire.retries.overdue",
+		metric.WithDescription("How long the earliest retry in the Redis schedule has been past its due time (0: none due); grows when retries are not released."),
+		metric.WithUnit("s"))
+	up, err9 := m.Int64ObservableGauge("hookwire.gauge.source.up",
+		metric.WithDescription("1 when the gauges' source (jetstream, redis) answered at the last reading, else 0: the gauges it feeds are then not reported rather than stale."))
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9} {
 		if err != nil {
 			return nil, err
 		}
+	}
+	source := func(name string) metric.ObserveOption {
+		return metric.WithAttributeSet(attribute.NewSet(attribute.String("source", name)))
+	}
+	flag := func(ok bool) int64 {
+		if ok {
+			return 1
+		}
+		return 0
 	}
 	return m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		r := g.read(ctx)
@@ -83,13 +102,18 @@ func (g *gauges) register() (metric.Registration, error) {
 			o.ObserveInt64(ackPending, r.acks[name], by)
 			o.ObserveInt64(redelivered, r.again[name], by)
 		}
+		o.ObserveInt64(up, flag(len(r.pending) == 3), source("jetstream"))
+		o.ObserveInt64(up, flag(r.redisOK), source("redis"))
 		o.ObserveFloat64(oldest, r.oldest)
-		o.ObserveInt64(retries, r.retries)
-		o.ObserveInt64(aside, r.parked, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "parked"))))
-		o.ObserveInt64(aside, r.held, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "held"))))
+		if r.redisOK {
+			o.ObserveInt64(retries, r.retries)
+			o.ObserveFloat64(overdue, r.overdue)
+			o.ObserveInt64(aside, r.parked, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "parked"))))
+			o.ObserveInt64(aside, r.held, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "held"))))
+		}
 		o.ObserveInt64(suspended, r.suspended)
 		return nil
-	}, lag, retries, aside, suspended, ackPending, redelivered, oldest)
+	}, lag, retries, aside, suspended, ackPending, redelivered, oldest, overdue, up)
 }
 
 // read returns the last reading, refreshed when older than gaugeEvery.
@@ -101,10 +125,8 @@ func (g *gauges) read(ctx context.Context) reading {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	s, r := g.s, g.reading
-	if r.pending == nil {
-		r.pending, r.acks, r.again = map[string]int64{}, map[string]int64{}, map[string]int64{}
-	}
+	s := g.s
+	r := reading{pending: map[string]int64{}, acks: map[string]int64{}, again: map[string]int64{}}
 	for name, c := range map[string]jetstream.Consumer{fanout.Consumer: s.fanCons, DeliverConsumer: s.delCons, RetryConsumer: s.retCons} {
 		if info, err := c.Info(ctx); err == nil {
 			r.pending[name] = int64(info.NumPending)
@@ -112,15 +134,14 @@ func (g *gauges) read(ctx context.Context) reading {
 			r.again[name] = int64(info.NumRedelivered)
 		}
 	}
-	if n, err := s.retries.Waiting(ctx); err == nil {
-		r.retries = n
-	}
-	if n, err := s.lot.Total(ctx); err == nil {
-		r.parked = n
-	}
-	if n, err := s.held.Total(ctx); err == nil {
-		r.held = n
-	}
+	var errs [4]error
+	r.retries, errs[0] = s.retries.Waiting(ctx)
+	var overdue time.Duration
+	overdue, errs[1] = s.retries.Overdue(ctx)
+	r.overdue = overdue.Seconds()
+	r.parked, errs[2] = s.lot.Total(ctx)
+	r.held, errs[3] = s.held.Total(ctx)
+	r.redisOK = errors.Join(errs[:]...) == nil
 	r.suspended = int64(s.index.CountByStatus()[subscription.StatusSuspended])
 	r.oldest = s.lanes.Stats().Oldest.Seconds()
 	g.reading, g.at = r, time.Now()

@@ -86,6 +86,9 @@ func TestMetrics(t *testing.T) {
 		`hookwire_deliveries_total{[^}]*outcome="skipped"[^}]*} 0\b`,
 		`hookwire_deliveries_total{[^}]*outcome="failed"[^}]*} 0\b`,
 		`hookwire_tasks_held_total{[^}]*} 0\b`,
+		`hookwire_retries_overdue_seconds{[^}]*} 0\b`, // the failing one's retry is not due yet
+		`hookwire_gauge_source_up{[^}]*source="redis"[^}]*} 1\b`,
+		`hookwire_gauge_source_up{[^}]*source="jetstream"[^}]*} 1\b`,
 	} {
 		if !regexp.MustCompile(want).Match(body) {
 			t.Errorf("/metrics lacks %s", want)
@@ -97,4 +100,22 @@ func TestMetrics(t *testing.T) {
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", regexp.MustCompile(`(?m)^hookwire_.*$`).FindAll(body, -1))
 	}
+
+	// Redis down: its gauges are not reported (no stale value), and the
+	// source gauge says why.
+	restart := h.redis.Outage(t)
+	scrape := func() []byte {
+		rr := httptest.NewRecorder()
+		prov.Metrics.ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
+		b, _ := io.ReadAll(rr.Body)
+		return b
+	}
+	down := regexp.MustCompile(`hookwire_gauge_source_up{[^}]*source="redis"[^}]*} 0\b`)
+	testkit.Eventually(t, 20*time.Second, func() bool { return down.Match(scrape()) }, "the redis source to be reported down")
+	if b := scrape(); regexp.MustCompile(`(?m)^hookwire_(retries_waiting|retries_overdue_seconds|tasks_set_aside)\{`).Match(b) {
+		t.Errorf("Redis gauges still reported while Redis is down:\n%s", regexp.MustCompile(`(?m)^hookwire_(retries|tasks_set_aside).*$`).FindAll(b, -1))
+	}
+	restart()
+	up := regexp.MustCompile(`hookwire_retries_waiting{[^}]*} 1\b`)
+	testkit.Eventually(t, 20*time.Second, func() bool { return up.Match(scrape()) }, "the Redis gauges to come back")
 }

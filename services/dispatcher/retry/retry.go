@@ -70,6 +70,19 @@ func (s *Scheduler) Waiting(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// Overdue is how long the earliest retry has been past its due time (0:
+// none is due). It stays near the poll interval while the poller keeps up.
+func (s *Scheduler) Overdue(ctx context.Context) (time.Duration, error) {
+	zs, err := s.rdb.ZRangeWithScores(ctx, Key, 0, 0).Result()
+	if err != nil {
+		return 0, fmt.Errorf("read the earliest retry: %w", err)
+	}
+	if len(zs) == 0 {
+		return 0, nil
+	}
+	return max(s.clock.Now().Sub(time.UnixMilli(int64(zs[0].Score))), 0), nil
+}
+
 // Run releases due retries until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) error {
 	tick := time.NewTicker(s.interval)
