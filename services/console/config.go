@@ -1,6 +1,8 @@
 package console
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -27,6 +29,11 @@ import (
 //     the Jaeger search is run in (hookwire dev's is "hookwire-dev").
 //   - HOOKWIRE_CONSOLE_SESSION_TTL (default 12h): a session ends after this
 //     long without a request.
+//   - HOOKWIRE_CONSOLE_SESSION_KEY, or HOOKWIRE_CONSOLE_SESSION_KEY_FILE (a
+//     file holding it): 32 bytes, hex or base64, sealing the session
+//     cookies (AES-256-GCM). Give every replica the same key: sessions then
+//     survive restarts and span replicas. Unset: a random key per process
+//     (hookwire dev does this), so a restart signs everyone out.
 //   - HOOKWIRE_DEV (default false): development mode: the session cookie is
 //     not marked Secure, so the console works over plain http://.
 type Config struct {
@@ -36,6 +43,7 @@ type Config struct {
 	JaegerURL      string
 	JaegerService  string
 	SessionTTL     time.Duration
+	SessionKey     []byte
 	Dev            bool
 	// TokenOptional lets a visitor in without a token (hookwire dev without
 	// a tokens file, where every caller is root). Not read from the
@@ -73,10 +81,45 @@ func readConfig(r *envconf.Reader) (Config, error) {
 	r.String("HOOKWIRE_JAEGER_SERVICE", &c.JaegerService)
 	r.Duration("HOOKWIRE_CONSOLE_SESSION_TTL", &c.SessionTTL)
 	r.Bool("HOOKWIRE_DEV", &c.Dev)
+	var key, keyFile string
+	r.String("HOOKWIRE_CONSOLE_SESSION_KEY", &key)
+	r.String("HOOKWIRE_CONSOLE_SESSION_KEY_FILE", &keyFile)
 	if err := r.Err(); err != nil {
 		return Config{}, err
 	}
+	var err error
+	if c.SessionKey, err = readSessionKey(key, keyFile); err != nil {
+		return Config{}, err
+	}
 	return c, c.Validate()
+}
+
+// sessionKeySize is the AES-256 key size of the session cookies.
+const sessionKeySize = 32
+
+// readSessionKey decodes the session key given inline or in a file; the
+// error never quotes the key.
+func readSessionKey(inline, file string) ([]byte, error) {
+	if inline != "" && file != "" {
+		return nil, errors.New("set HOOKWIRE_CONSOLE_SESSION_KEY or HOOKWIRE_CONSOLE_SESSION_KEY_FILE, not both")
+	}
+	name := "HOOKWIRE_CONSOLE_SESSION_KEY"
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("HOOKWIRE_CONSOLE_SESSION_KEY_FILE: %w", err)
+		}
+		inline, name = strings.TrimSpace(string(b)), "HOOKWIRE_CONSOLE_SESSION_KEY_FILE"
+	}
+	if inline == "" {
+		return nil, nil
+	}
+	for _, dec := range []func(string) ([]byte, error){hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawURLEncoding.DecodeString} {
+		if k, err := dec(inline); err == nil && len(k) == sessionKeySize {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: must be %d bytes, hex or base64", name, sessionKeySize)
 }
 
 // Validate joins every problem of c into one error.
@@ -96,6 +139,9 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("HOOKWIRE_JAEGER_URL %q: must be an absolute http(s) URL", c.JaegerURL))
 		}
+	}
+	if n := len(c.SessionKey); n != 0 && n != sessionKeySize {
+		errs = append(errs, fmt.Errorf("HOOKWIRE_CONSOLE_SESSION_KEY: must be %d bytes", sessionKeySize))
 	}
 	if c.SessionTTL < time.Minute {
 		errs = append(errs, errors.New("HOOKWIRE_CONSOLE_SESSION_TTL must be at least 1m"))

@@ -1,11 +1,12 @@
 // Package console is Hookwire's operator web console: server-rendered
 // pages over the registry's and dispatcher's gRPC APIs, every call made
 // with the signed-in user's bearer token, so the console sees and may do
-// exactly what that token may. It keeps no data of its own but the
-// sessions (in memory): a restart signs everyone out.
+// exactly what that token may. It keeps no data of its own: a session
+// lives in its sealed cookie (see sessions), so it survives a restart and
+// any replica with the same session key serves it.
 //
 // Security: the session cookie is HttpOnly, SameSite=Strict and Secure
-// outside dev mode and holds a random id only; every POST carries the
+// outside dev mode and sealed with AES-256-GCM; every POST carries the
 // session's CSRF token; the Content-Security-Policy allows scripts and
 // styles from the console's own embedded files only (no inline script);
 // signing secrets and encryption keys appear on exactly one page, once.
@@ -13,6 +14,7 @@ package console
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -47,12 +49,25 @@ func New(cfg Config, d Deps) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := cfg.SessionKey
+	if len(key) == 0 {
+		key = make([]byte, sessionKeySize)
+		_, _ = rand.Read(key)
+		if !cfg.Dev {
+			d.Logger.Warn("console: HOOKWIRE_CONSOLE_SESSION_KEY is not set: a random key signs sessions, " +
+				"so a restart signs everyone out and replicas do not share sessions")
+		}
+	}
+	sess, err := newSessions(key, cfg.SessionTTL)
+	if err != nil {
+		return nil, err
+	}
 	c := &Console{
 		cfg:      cfg,
 		log:      d.Logger,
 		reg:      hookwirev1.NewRegistryServiceClient(d.Registry),
 		del:      hookwirev1.NewDeliveryServiceClient(d.Dispatcher),
-		sessions: newSessions(cfg.SessionTTL),
+		sessions: sess,
 		views:    v,
 		mux:      http.NewServeMux(),
 	}
@@ -84,7 +99,9 @@ func (c *Console) page(h handler) http.HandlerFunc {
 		s := c.sessions.get(r)
 		if s == nil && c.cfg.TokenOptional {
 			s = c.sessions.create("", "dev")
-			c.setSessionCookie(w, s)
+		}
+		if s != nil {
+			c.setSessionCookie(w, s) // sliding expiry: every request re-seals it
 		}
 		if s == nil {
 			if r.Method != http.MethodGet {
@@ -138,7 +155,7 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, op 
 
 func (c *Console) setSessionCookie(w http.ResponseWriter, s *session) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: s.id, Path: BasePath,
+		Name: sessionCookie, Value: c.sessions.seal(s), Path: BasePath,
 		HttpOnly: true, Secure: !c.cfg.Dev, SameSite: http.SameSiteStrictMode,
 	})
 }

@@ -1,9 +1,13 @@
 package console
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -136,30 +140,90 @@ func TestFormRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSessionsExpire(t *testing.T) {
-	s := newSessions(time.Hour)
+func testSessions(t *testing.T, key byte) *sessions {
+	t.Helper()
+	s, err := newSessions(bytes.Repeat([]byte{key}, sessionKeySize), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func withCookie(value string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
+	return r
+}
+
+// A sealed session cookie opens under its key only, untampered, within its
+// TTL and until sign-out; it never shows the token.
+func TestSessionsSealed(t *testing.T) {
+	s := testSessions(t, 1)
 	now := time.Now()
 	s.now = func() time.Time { return now }
-	sess := s.create("tok", "alice")
-	req := func() *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.AddCookie(&http.Cookie{Name: sessionCookie, Value: sess.id})
-		return r
+	sess := s.create("tok-secret-value", "alice")
+	cookie := s.seal(sess)
+	if strings.Contains(cookie, "tok-secret-value") || strings.Contains(cookie, base64.RawURLEncoding.EncodeToString([]byte("tok-secret-value"))) {
+		t.Fatal("the cookie shows the token")
 	}
-	if s.get(req()) != sess {
-		t.Fatal("a fresh session is not found")
+	got := s.get(withCookie(cookie))
+	if got == nil || got.token != "tok-secret-value" || got.user != "alice" || got.csrf != sess.csrf || got.id != sess.id {
+		t.Fatalf("opened session = %+v", got)
+	}
+	if restarted := testSessions(t, 1); restarted.get(withCookie(cookie)) == nil {
+		t.Fatal("a console restarted with the same key signed the session out")
+	}
+	if other := testSessions(t, 2); other.get(withCookie(cookie)) != nil {
+		t.Fatal("a console with another key accepted the cookie")
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(cookie)
+	for i := range raw {
+		bad := bytes.Clone(raw)
+		bad[i] ^= 1
+		if s.get(withCookie(base64.RawURLEncoding.EncodeToString(bad))) != nil {
+			t.Fatalf("a cookie with byte %d changed was accepted", i)
+		}
 	}
 	now = now.Add(59 * time.Minute)
-	if s.get(req()) != sess {
+	renewed := s.get(withCookie(cookie))
+	if renewed == nil {
 		t.Fatal("a session used within its TTL expired")
 	}
-	now = now.Add(61 * time.Minute)
-	if s.get(req()) != nil {
+	fresh := s.seal(renewed) // re-sealed on use: a sliding expiry
+	now = now.Add(30 * time.Minute)
+	if s.get(withCookie(cookie)) != nil {
 		t.Fatal("an idle session outlived its TTL")
+	}
+	if s.get(withCookie(fresh)) == nil {
+		t.Fatal("the cookie re-sealed on use expired with the old one")
+	}
+	s.end(renewed)
+	if s.get(withCookie(fresh)) != nil {
+		t.Fatal("a signed-out session is still accepted")
 	}
 	s.keepSecret(sess, &onceSecret{SubscriptionID: "sub_1", SigningSecret: "whsec_x"})
 	if s.takeSecret(sess, "sub_2") != nil || s.takeSecret(sess, "sub_1") == nil || s.takeSecret(sess, "sub_1") != nil {
 		t.Fatal("a kept secret must be shown once, for its subscription only")
+	}
+}
+
+func TestSessionKeyConfig(t *testing.T) {
+	hexKey := strings.Repeat("ab", sessionKeySize)
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, sessionKeySize))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		inline, file string
+		ok           bool
+	}{{hexKey, "", true}, {"", file, true}, {"", "", true}, {"abcd", "", false}, {hexKey, file, false}} {
+		k, err := readSessionKey(tc.inline, tc.file)
+		if (err == nil) != tc.ok || (tc.ok && tc.inline+tc.file != "" && len(k) != sessionKeySize) {
+			t.Errorf("readSessionKey(%q, %q) = %d bytes, %v", tc.inline, tc.file, len(k), err)
+		}
+		if err != nil && strings.Contains(err.Error(), tc.inline) && tc.inline != "" {
+			t.Errorf("the error quotes the key: %v", err)
+		}
 	}
 }
 

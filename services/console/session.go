@@ -1,33 +1,44 @@
 package console
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
 )
 
-// Cookie names. The session cookie holds only a random id: the token stays
-// in this process's memory and never reaches the browser again.
+// Cookie names. The session cookie is sealed (AES-256-GCM under the
+// session key): it carries the session's id, CSRF token, bearer token,
+// user and expiry, readable and forgeable by no one without the key, so
+// any console process holding the same key serves it.
 const (
 	sessionCookie = "hookwire_console"
 	signinCookie  = "hookwire_console_signin" // CSRF of the sign-in form, before a session exists
 	csrfField     = "csrf"
 )
 
-// session is one signed-in browser.
+// session is one signed-in browser, as its cookie carries it.
 type session struct {
 	id      string
 	csrf    string
 	token   string // bearer token of every gRPC call; "" when TokenOptional
 	user    string // x-user-id of every call (audit)
 	expires time.Time
-	// flash is a message shown once, on the next page.
-	flash string
-	// secret is shown once on the subscription's secret page, then dropped.
-	secret *onceSecret
+}
+
+// sealed is the cookie's plaintext.
+type sealed struct {
+	ID      string `json:"i"`
+	CSRF    string `json:"c"`
+	Token   string `json:"t"`
+	User    string `json:"u"`
+	Expires int64  `json:"e"` // unix seconds
 }
 
 // onceSecret is what CreateSubscription, UpdateSubscription or RotateSecret
@@ -39,75 +50,135 @@ type onceSecret struct {
 	Note           string // why it is shown
 }
 
-// sessions is the in-memory session store.
-type sessions struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]*session
-	now func() time.Time
+// notes is a session's short-lived page state in this process: the flash
+// message of the next page and the secret its secret page shows once.
+type notes struct {
+	flash  string
+	secret *onceSecret
+	until  time.Time
 }
 
-func newSessions(ttl time.Duration) *sessions {
-	return &sessions{ttl: ttl, m: map[string]*session{}, now: time.Now}
+// sessions seals and opens session cookies. Sign-out is kept in a
+// revocation list of session ids in this process's memory until the
+// session would have expired: another replica, or this one after a
+// restart, still accepts a signed-out cookie until its expiry (at most the
+// TTL after its last use).
+type sessions struct {
+	aead    cipher.AEAD
+	ttl     time.Duration
+	now     func() time.Time
+	mu      sync.Mutex
+	revoked map[string]time.Time // session id → when its cookie expires
+	notes   map[string]*notes
+}
+
+func newSessions(key []byte, ttl time.Duration) (*sessions, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	return &sessions{aead: aead, ttl: ttl, now: time.Now, revoked: map[string]time.Time{}, notes: map[string]*notes{}}, nil
 }
 
 // create starts a session for token and user.
 func (s *sessions) create(token, user string) *session {
-	sess := &session{id: randomToken(), csrf: randomToken(), token: token, user: user}
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	for id, old := range s.m { // sweep: the map never outgrows the live sessions
-		if now.After(old.expires) {
-			delete(s.m, id)
+	for id, until := range s.revoked { // sweep: the maps never outgrow the live sessions
+		if now.After(until) {
+			delete(s.revoked, id)
 		}
 	}
-	sess.expires = now.Add(s.ttl)
-	s.m[sess.id] = sess
-	return sess
+	for id, n := range s.notes {
+		if now.After(n.until) {
+			delete(s.notes, id)
+		}
+	}
+	return &session{id: randomToken(), csrf: randomToken(), token: token, user: user, expires: now.Add(s.ttl)}
 }
 
-// get returns the live session of r's cookie and extends it, or nil.
+// seal is the cookie value of sess.
+func (s *sessions) seal(sess *session) string {
+	plain, _ := json.Marshal(sealed{ID: sess.id, CSRF: sess.csrf, Token: sess.token, User: sess.user, Expires: sess.expires.Unix()})
+	nonce := make([]byte, s.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, []byte(sessionCookie)))
+}
+
+// get opens r's session cookie and returns its live session, its expiry
+// extended by the TTL (the caller re-sets the cookie), or nil: no cookie,
+// another key, tampered, expired or signed out.
 func (s *sessions) get(r *http.Request) *session {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.m[c.Value]
-	if !ok {
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(raw) < s.aead.NonceSize() {
+		return nil
+	}
+	n := s.aead.NonceSize()
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(sessionCookie))
+	if err != nil {
+		return nil
+	}
+	var v sealed
+	if json.Unmarshal(plain, &v) != nil || v.ID == "" || v.CSRF == "" {
 		return nil
 	}
 	now := s.now()
-	if now.After(sess.expires) {
-		delete(s.m, sess.id)
+	if now.Unix() >= v.Expires {
 		return nil
 	}
-	sess.expires = now.Add(s.ttl)
-	return sess
+	s.mu.Lock()
+	_, revoked := s.revoked[v.ID]
+	s.mu.Unlock()
+	if revoked {
+		return nil
+	}
+	return &session{id: v.ID, csrf: v.CSRF, token: v.Token, user: v.User, expires: now.Add(s.ttl)}
 }
 
-// end removes the session.
+// end signs the session out: its cookie is refused from now on.
 func (s *sessions) end(sess *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.m, sess.id)
+	s.revoked[sess.id] = sess.expires
+	delete(s.notes, sess.id)
+}
+
+func (s *sessions) notesOf(sess *session) *notes {
+	n := s.notes[sess.id]
+	if n == nil {
+		n = &notes{}
+		s.notes[sess.id] = n
+	}
+	n.until = s.now().Add(s.ttl)
+	return n
 }
 
 // setFlash keeps msg for the next page.
 func (s *sessions) setFlash(sess *session, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess.flash = msg
+	s.notesOf(sess).flash = msg
 }
 
 // takeFlash returns the pending message and forgets it.
 func (s *sessions) takeFlash(sess *session) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	msg := sess.flash
-	sess.flash = ""
+	n := s.notes[sess.id]
+	if n == nil {
+		return ""
+	}
+	msg := n.flash
+	n.flash = ""
 	return msg
 }
 
@@ -115,18 +186,19 @@ func (s *sessions) takeFlash(sess *session) string {
 func (s *sessions) keepSecret(sess *session, sec *onceSecret) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess.secret = sec
+	s.notesOf(sess).secret = sec
 }
 
 // takeSecret returns the secret kept for subscription id, once.
 func (s *sessions) takeSecret(sess *session, id string) *onceSecret {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec := sess.secret
-	if sec == nil || sec.SubscriptionID != id {
+	n := s.notes[sess.id]
+	if n == nil || n.secret == nil || n.secret.SubscriptionID != id {
 		return nil
 	}
-	sess.secret = nil
+	sec := n.secret
+	n.secret = nil
 	return sec
 }
 
