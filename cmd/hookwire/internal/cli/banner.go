@@ -24,6 +24,10 @@ func printBanner(w io.Writer, st *dev.Stack) {
 	} else if ep := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); ep != "" {
 		traces = "exported over OTLP to " + ep
 	}
+	dlog := "embedded (JetStream KV in the NATS store; HOOKWIRE_DELIVERY_LOG_URL selects PostgreSQL)"
+	if st.DeliveryLog() != "embedded" {
+		dlog = st.DeliveryLog() + " (HOOKWIRE_DELIVERY_LOG_URL)"
+	}
 	fmt.Fprintf(w, `
 Hookwire dev is running. Ctrl-C stops it.
 
@@ -32,6 +36,7 @@ Hookwire dev is running. Ctrl-C stops it.
   Traces  %[7]s
   NATS    %[3]s   store %[4]s/nats
   Redis   %[5]s
+  Log     %[8]s
   Auth    %[6]s
 
 Try it (in another terminal):
@@ -43,5 +48,5 @@ Try it (in another terminal):
   hookwire deliveries list --subscription <ID printed by listen>
   grpcurl -plaintext %[1]s list
 
-`, st.GRPCAddr(), st.HTTPAddr(), st.NATSURL(), st.DataDir(), redis, authText, traces)
+`, st.GRPCAddr(), st.HTTPAddr(), st.NATSURL(), st.DataDir(), redis, authText, traces, dlog)
 }

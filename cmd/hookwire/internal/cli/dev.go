@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookwire/hookwire/cmd/hookwire/internal/dev"
 	"github.com/hookwire/hookwire/pkg/daemon"
+	"github.com/hookwire/hookwire/pkg/envconf"
 	"github.com/hookwire/hookwire/pkg/telemetry"
 )
 
@@ -24,7 +25,10 @@ func (a *app) devCommand() *cobra.Command {
 		Short: "Run all of Hookwire in one process (embedded NATS JetStream and Redis), for development",
 		Long: "dev runs the registry, ingest and dispatcher services on one gRPC port over an embedded\n" +
 			"NATS JetStream server (data in --data-dir, kept across restarts) and an embedded\n" +
-			"Redis-compatible server, unless HOOKWIRE_REDIS_URL points at a real Redis.\n" +
+			"Redis-compatible server, unless HOOKWIRE_REDIS_URL points at a real Redis. The\n" +
+			"delivery log is embedded too (JetStream KV), unless HOOKWIRE_DELIVERY_LOG_URL (or the\n" +
+			"file HOOKWIRE_DELIVERY_LOG_URL_FILE names) points at PostgreSQL: its migrations run\n" +
+			"at start, as in the dispatcher.\n" +
 			"Callers need no token unless HOOKWIRE_TOKENS_FILE is set. Plain-HTTP and loopback\n" +
 			"endpoints are allowed. /healthz, /readyz and /metrics are served on --http-addr;\n" +
 			"traces are exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set\n" +
@@ -45,6 +49,11 @@ func (a *app) devCommand() *cobra.Command {
 			return err
 		}
 		o.RedisURL = os.Getenv("HOOKWIRE_REDIS_URL")
+		env := envconf.New(os.LookupEnv)
+		env.Secret("HOOKWIRE_DELIVERY_LOG_URL", &o.DeliveryLogURL) // it holds the database password
+		if err := env.Err(); err != nil {
+			return fmt.Errorf("hookwire dev: %w", err)
+		}
 		o.TokensFile = os.Getenv("HOOKWIRE_TOKENS_FILE")
 		o.MasterKey = os.Getenv("HOOKWIRE_MASTER_KEY")
 		o.MasterKeysPrevious = os.Getenv("HOOKWIRE_MASTER_KEYS_PREVIOUS")

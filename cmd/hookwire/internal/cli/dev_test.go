@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,5 +76,44 @@ func TestDevRejectsBadLogFormat(t *testing.T) {
 	code := Run(context.Background(), []string{"dev", "--log-format", "xml", "--data-dir", t.TempDir()}, &out, &errOut)
 	if code != exitUsage || !strings.Contains(errOut.String(), "--log-format") {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+// `hookwire dev` reads the delivery log's URL from the file
+// HOOKWIRE_DELIVERY_LOG_URL_FILE names (a compose or Kubernetes secret),
+// says in its banner that the log is on that PostgreSQL, and prints or logs
+// no password.
+func TestDevDeliveryLogURLFile(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	pg := testkit.StartPostgres(t)
+	url := strings.Replace(pg.NewDatabase(t), "hookwire@", "hookwire:s3cret-pw@", 1) // trust auth ignores it
+	file := filepath.Join(t.TempDir(), "delivery_log_url")
+	if err := os.WriteFile(file, []byte(url+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOOKWIRE_DELIVERY_LOG_URL_FILE", file)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- Run(ctx, []string{"dev", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, &out, &errOut)
+	}()
+	want := fmt.Sprintf("Log     PostgreSQL 127.0.0.1:%d/", pg.Port)
+	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(out.String(), want) }, "no %q in the banner:\n%s", want, &out)
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Fatalf("dev exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "s3cret-pw") {
+		t.Fatal("the database password was printed or logged")
+	}
+
+	// Both the variable and its file: refused, naming both.
+	t.Setenv("HOOKWIRE_DELIVERY_LOG_URL", url)
+	var out2, errOut2 syncBuffer
+	code := Run(context.Background(), []string{"dev", "--data-dir", t.TempDir()}, &out2, &errOut2)
+	if code == 0 || !strings.Contains(errOut2.String(), "HOOKWIRE_DELIVERY_LOG_URL_FILE are both set") || strings.Contains(errOut2.String(), "s3cret-pw") {
+		t.Fatalf("exit %d, stderr %q", code, errOut2.String())
 	}
 }

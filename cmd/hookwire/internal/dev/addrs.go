@@ -1,6 +1,9 @@
 package dev
 
-import "context"
+import (
+	"context"
+	"net/url"
+)
 
 // GRPCAddr is the bound gRPC address of all three services.
 func (s *Stack) GRPCAddr() string { return s.grpc.Addr() }
@@ -16,6 +19,19 @@ func (s *Stack) RedisURL() string { return s.redis.URL }
 
 // RedisEmbedded reports whether Redis is the in-process miniredis.
 func (s *Stack) RedisEmbedded() bool { return s.redis.Embedded() }
+
+// DeliveryLog says where the delivery log is kept, without credentials:
+// "PostgreSQL host:port/db" or "embedded".
+func (s *Stack) DeliveryLog() string {
+	if s.opts.DeliveryLogURL == "" {
+		return "embedded"
+	}
+	u, err := url.Parse(s.opts.DeliveryLogURL)
+	if err != nil {
+		return "PostgreSQL"
+	}
+	return "PostgreSQL " + u.Host + u.Path
+}
 
 // DataDir is the absolute data directory.
 func (s *Stack) DataDir() string { return s.opts.DataDir }

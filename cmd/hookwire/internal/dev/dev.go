@@ -1,6 +1,7 @@
 // Package dev runs the whole of Hookwire in one process for `hookwire dev`:
 // an embedded NATS JetStream server, an embedded Redis-compatible server
-// (unless a real Redis is given), and the registry, ingest and dispatcher
+// (unless a real Redis is given), the delivery log in JetStream KV (or on
+// PostgreSQL, Options.DeliveryLogURL), and the registry, ingest and dispatcher
 // services on one gRPC server, with health endpoints and the web console
 // (/console/) on an HTTP port.
 package dev

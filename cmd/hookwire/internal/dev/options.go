@@ -26,6 +26,12 @@ type Options struct {
 	// MasterKeysPrevious (comma-separated, like MasterKey) only open:
 	// HOOKWIRE_MASTER_KEYS_PREVIOUS during a rotation.
 	MasterKeysPrevious string
+	// DeliveryLogURL (HOOKWIRE_DELIVERY_LOG_URL or the file
+	// HOOKWIRE_DELIVERY_LOG_URL_FILE names) puts the delivery log on
+	// PostgreSQL, its migrations run at start as in the dispatcher; empty:
+	// the embedded store (JetStream KV in the NATS store). It may hold a
+	// password: never logged or printed.
+	DeliveryLogURL string
 	// JaegerURL (HOOKWIRE_JAEGER_URL, --jaeger-url) is the Jaeger UI's base
 	// URL: the console's delivery pages link to their event's trace there.
 	// Empty: no trace links.

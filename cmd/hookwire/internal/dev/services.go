@@ -53,6 +53,7 @@ func (s *Stack) buildServices(ctx context.Context, js jetstream.JetStream, maste
 	dcfg.MasterKey = rcfg.MasterKey
 	dcfg.TokensFile = s.opts.TokensFile
 	dcfg.RedisURL = s.redis.URL
+	dcfg.DeliveryLog.URL = s.opts.DeliveryLogURL
 	disp, err := dispatcher.New(ctx, dcfg, dispatcher.Deps{
 		JS: js, Redis: s.redis.Client, Box: box, Logger: s.log.With("service", "dispatcher"),
 	})
