@@ -23,8 +23,8 @@ func TestDeliveryRecordsTheSubscriptionScope(t *testing.T) {
 		d, err = in.svc.DeliveryLog().Get(h.ctx, id)
 		return err == nil && d.State == deliverylog.Delivered
 	}, "delivery %s to be DELIVERED", id)
-	if d.SubscriptionScope == nil || *d.SubscriptionScope != "acquirers/1/merchants/2" {
-		t.Fatalf("SubscriptionScope = %v, want the subscription's scope", d.SubscriptionScope)
+	if d.SubscriptionScope != "acquirers/1/merchants/2" {
+		t.Fatalf("SubscriptionScope = %q, want the subscription's scope", d.SubscriptionScope)
 	}
 	if d.Scope != "acquirers/1/merchants/2/terminals/3" {
 		t.Fatalf("Scope = %q, want the event's", d.Scope)

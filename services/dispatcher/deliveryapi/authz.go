@@ -69,13 +69,9 @@ func (v *visibility) sees(ctx context.Context, d deliverylog.Delivery) (bool, er
 	if sv == subDeleted {
 		// The event's scope says nothing about who owned the subscription:
 		// a subscription at acquirers/1 receives events of its merchants,
-		// whose tokens must not read its endpoint's answers. Without the
-		// recorded subscription scope only root-scope callers see it.
-		owner := ""
-		if d.SubscriptionScope != nil {
-			owner = *d.SubscriptionScope
-		}
-		return auth.CheckScope(ctx, owner) == nil, nil
+		// whose tokens must not read its endpoint's answers; the scope the
+		// subscription had, recorded with the delivery, does.
+		return auth.CheckScope(ctx, d.SubscriptionScope) == nil, nil
 	}
 	return sv == subVisible, nil
 }

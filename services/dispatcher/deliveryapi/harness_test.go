@@ -103,13 +103,13 @@ func (e *env) subscribe(t *testing.T, id, scope string, types []string, filters 
 }
 
 // record stores a delivery with one attempt in state st, as the worker
-// does: with its subscription's scope (none for a subscription that does
-// not exist).
+// does: with its subscription's scope (the root for a subscription that
+// does not exist).
 func (e *env) record(t *testing.T, subID, eventID, scope string, seq uint64, st deliverylog.State) deliverylog.Delivery {
 	t.Helper()
-	var subScope *string
+	var subScope string
 	if rec, _, err := e.subs.Get(context.Background(), subID); err == nil {
-		subScope = &rec.Scope
+		subScope = rec.Scope
 	}
 	d, err := e.log.RecordAttempt(context.Background(),
 		deliverylog.Delivery{SubscriptionID: subID, EventID: eventID, EventType: saleType, Scope: scope, SubscriptionScope: subScope, EventSeq: seq},
@@ -125,7 +125,7 @@ func (e *env) record(t *testing.T, subID, eventID, scope string, seq uint64, st 
 func (e *env) recordOwned(t *testing.T, subID, eventID, eventScope, subScope string) deliverylog.Delivery {
 	t.Helper()
 	d, err := e.log.RecordAttempt(context.Background(),
-		deliverylog.Delivery{SubscriptionID: subID, EventID: eventID, EventType: saleType, Scope: eventScope, SubscriptionScope: &subScope, EventSeq: 1},
+		deliverylog.Delivery{SubscriptionID: subID, EventID: eventID, EventType: saleType, Scope: eventScope, SubscriptionScope: subScope, EventSeq: 1},
 		deliverylog.Attempt{Number: 1, StartedAt: time.Now(), Status: 500, Trigger: deliverylog.TriggerScheduled},
 		deliverylog.Failed, time.Time{})
 	if err != nil {

@@ -71,7 +71,7 @@ func TestRedeliverRefusals(t *testing.T) {
 	}{
 		{"unknown delivery", deliverylog.ID("subA", "acquirers/100", "nope"), acq100Token, codes.NotFound},
 		{"deleted subscription", gone.ID, rootToken, codes.FailedPrecondition},
-		{"deleted subscription of unknown scope", gone.ID, acq100Token, codes.NotFound},
+		{"deleted root subscription, from its events' scope", gone.ID, acq100Token, codes.NotFound},
 		{"no event sequence", noSeq.ID, acq100Token, codes.FailedPrecondition},
 		{"read-only token", noSeq.ID, readerToken, codes.PermissionDenied},
 	} {

@@ -48,11 +48,12 @@ type Delivery struct {
 	SubscriptionID string `json:"subscription_id"`
 	Scope          string `json:"scope"` // the event's scope
 	// SubscriptionScope is the subscription's scope when the delivery was
-	// written (nil in records written before it existed). It decides who
-	// sees the delivery once the subscription is deleted.
-	SubscriptionScope *string `json:"subscription_scope,omitempty"`
-	EventSeq          uint64  `json:"event_seq"`
-	State             State   `json:"state"`
+	// written ("" for the root). It decides who sees the delivery once the
+	// subscription is deleted. Every record has it: one without is
+	// malformed.
+	SubscriptionScope string `json:"subscription_scope"`
+	EventSeq          uint64 `json:"event_seq"`
+	State             State  `json:"state"`
 	// HoldReason says why a HELD delivery waits; empty in other states.
 	HoldReason    HoldReason `json:"hold_reason,omitempty"`
 	Attempts      []Attempt  `json:"attempts,omitempty"`

@@ -25,10 +25,8 @@ func appendRecord(b []byte, d Delivery) ([]byte, error) {
 	b = appendString(b, d.SubscriptionID)
 	b = append(b, `,"scope":`...)
 	b = appendString(b, d.Scope)
-	if d.SubscriptionScope != nil {
-		b = append(b, `,"subscription_scope":`...)
-		b = appendString(b, *d.SubscriptionScope)
-	}
+	b = append(b, `,"subscription_scope":`...)
+	b = appendString(b, d.SubscriptionScope)
 	b = append(b, `,"event_seq":`...)
 	b = strconv.AppendUint(b, d.EventSeq, 10)
 	b = append(b, `,"state":`...)

@@ -3,6 +3,7 @@ package deliverylog
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 )
@@ -11,8 +12,6 @@ import (
 // encoding/json writes, so stored records do not depend on which wrote them.
 func TestEncodeMatchesJSON(t *testing.T) {
 	at := time.Date(2026, 11, 23, 18, 0, 0, 123456789, time.UTC)
-	scope := "acquirers/1"
-	empty := ""
 	tests := []struct {
 		name string
 		d    Delivery
@@ -20,14 +19,14 @@ func TestEncodeMatchesJSON(t *testing.T) {
 		{name: "zero", d: Delivery{}},
 		{name: "pending", d: Delivery{ID: "sub_abc", EventID: "evt-1", EventType: "ach.returned", SubscriptionID: "sub",
 			Scope: "acquirers/1/merchants/2", EventSeq: 42, State: Pending, CreatedAt: at, UpdatedAt: at}},
-		{name: "attempts", d: Delivery{ID: "s_k", EventID: "e", SubscriptionID: "s", SubscriptionScope: &scope, EventSeq: 1,
+		{name: "attempts", d: Delivery{ID: "s_k", EventID: "e", SubscriptionID: "s", SubscriptionScope: "acquirers/1", EventSeq: 1,
 			State: Failed, CreatedAt: at, UpdatedAt: at.Add(time.Second), NextAttemptAt: at.Add(time.Minute),
 			Attempts: []Attempt{
 				{Number: 1, StartedAt: at, Status: 500, Latency: 1500 * time.Microsecond, Excerpt: `{"error":"boom"}`, URL: "https://x.test/h?a=1&b=<2>", Trigger: "scheduled"},
 				{Number: 2, StartedAt: at.In(time.FixedZone("X", 3600)), Error: "dial tcp: connection refused\n\ttab", Trigger: "replay"},
 				{Number: 3, StartedAt: at, Status: 200, Excerpt: "ünïcödé \u2028 line sep \x7f del \\ back"},
 			}}},
-		{name: "empty subscription scope", d: Delivery{ID: "a", SubscriptionScope: &empty, State: Delivered}},
+		{name: "root subscription scope", d: Delivery{ID: "a", State: Delivered}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,4 +92,24 @@ func BenchmarkEncode(b *testing.B) {
 			_, _ = json.Marshal(d)
 		}
 	})
+}
+
+// TestDecodeNeedsSubscriptionScope: every record names its subscription's
+// scope ("" for the root); one without it is malformed, not read as root.
+func TestDecodeNeedsSubscriptionScope(t *testing.T) {
+	at := time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC)
+	for _, scope := range []string{"acquirers/1", ""} {
+		d := Delivery{ID: "s_k", SubscriptionID: "s", SubscriptionScope: scope, State: Pending, CreatedAt: at, UpdatedAt: at}
+		b, err := encode(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decode(b)
+		if err != nil || got.SubscriptionScope != scope || got.ID != d.ID || !got.CreatedAt.Equal(at) {
+			t.Fatalf("decode(encode(scope %q)) = %+v, %v", scope, got, err)
+		}
+	}
+	if _, err := decode([]byte(`{"id":"s_k","subscription_id":"s","scope":"acquirers/1","state":"PENDING"}`)); !errors.Is(err, errNoSubscriptionScope) {
+		t.Fatalf("decode of a record without subscription_scope: %v, want errNoSubscriptionScope", err)
+	}
 }

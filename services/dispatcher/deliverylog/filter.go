@@ -32,7 +32,7 @@ func (f Filter) Matches(d Delivery) bool {
 		f.EventID != "" && d.EventID != f.EventID,
 		f.State != "" && d.State != f.State,
 		f.Status != "" && ClassOf(d.LastStatus()) != f.Status,
-		!scope.Within(subscriptionScope(d), f.Scope),
+		!scope.Within(d.SubscriptionScope, f.Scope),
 		!f.Since.IsZero() && d.CreatedAt.Before(f.Since),
 		!f.Until.IsZero() && !d.CreatedAt.Before(f.Until):
 		return false
@@ -54,12 +54,4 @@ func unixMicro(t time.Time) string {
 		return ""
 	}
 	return strconv.FormatInt(t.UnixMicro(), 10)
-}
-
-// subscriptionScope is the scope of the subscription d was written for.
-func subscriptionScope(d Delivery) string {
-	if d.SubscriptionScope == nil {
-		return ""
-	}
-	return *d.SubscriptionScope
 }

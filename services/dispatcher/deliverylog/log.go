@@ -83,9 +83,6 @@ func (l *Log) RecordAttempt(ctx context.Context, d Delivery, a Attempt, state St
 	}
 	a, next = a.trimmed(), stamp(next)
 	apply := func(cur *Delivery) error {
-		if cur.SubscriptionScope == nil { // a record written before the field existed
-			cur.SubscriptionScope = d.SubscriptionScope
-		}
 		cur.appendAttempt(a)
 		cur.State, cur.NextAttemptAt, cur.HoldReason = state, next, ""
 		return nil

@@ -299,7 +299,7 @@ func (p *PG) Hold(ctx context.Context, d Delivery, reason HoldReason) (Delivery,
 			INSERT INTO deliveries (id, created_at, updated_at, subscription_id, subscription_scope, event_id, event_type, scope, event_seq, state, hold_reason)
 			SELECT $1, $3, $3, $4, $5, $6, $7, $8, $9, 'HELD', $2
 			WHERE NOT EXISTS (SELECT 1 FROM upd) AND NOT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`,
-				d.ID, string(reason), now, d.SubscriptionID, subscriptionScope(d), d.EventID, d.EventType, d.Scope, int64(d.EventSeq))
+				d.ID, string(reason), now, d.SubscriptionID, d.SubscriptionScope, d.EventID, d.EventType, d.Scope, int64(d.EventSeq))
 			if err != nil {
 				return fmt.Errorf("hold delivery %s: %w", d.ID, err)
 			}

@@ -256,7 +256,7 @@ func (p *PG) writeBatch(ctx context.Context, batch []*writeReq) ([]Delivery, err
 	)
 	for i, r := range batch {
 		d, a := r.d, r.a
-		ids[i], subs[i], subScopes[i], eventIDs[i], types[i], scopes[i] = d.ID, d.SubscriptionID, subscriptionScope(d), d.EventID, d.EventType, d.Scope
+		ids[i], subs[i], subScopes[i], eventIDs[i], types[i], scopes[i] = d.ID, d.SubscriptionID, d.SubscriptionScope, d.EventID, d.EventType, d.Scope
 		seqs[i], states[i], nexts[i], again[i] = int64(d.EventSeq), string(r.state), r.next, r.again
 		statuses[i], started[i], lat[i] = int32(a.Status), a.StartedAt, int64(a.Latency)
 		errs[i], excerpts[i], urls[i], triggers[i] = a.Error, a.Excerpt, a.URL, a.Trigger

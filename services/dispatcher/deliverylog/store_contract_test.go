@@ -90,7 +90,7 @@ func did(sub string, n int) string { return fmt.Sprintf("%s_%024x", sub, n) }
 
 func delivery(sub string, n int, subScope string) deliverylog.Delivery {
 	return deliverylog.Delivery{ID: did(sub, n), SubscriptionID: sub, EventID: fmt.Sprintf("evt-%d", n),
-		EventType: "transaction.sale.success", Scope: subScope + "/terminals/1", SubscriptionScope: &subScope, EventSeq: uint64(n)}
+		EventType: "transaction.sale.success", Scope: subScope + "/terminals/1", SubscriptionScope: subScope, EventSeq: uint64(n)}
 }
 
 func attempt(status int, at time.Time) deliverylog.Attempt {
@@ -136,7 +136,7 @@ func contractRecord(t *testing.T, s deliverylog.Store, _ *clock) {
 	for _, x := range []deliverylog.Delivery{second, got} {
 		if x.State != deliverylog.Delivered || len(x.Attempts) != 2 || x.Attempts[1].Number != 2 || x.Attempts[1].Status != 200 ||
 			!x.NextAttemptAt.IsZero() || !x.CreatedAt.Equal(first.CreatedAt) || x.EventID != d.EventID ||
-			x.SubscriptionScope == nil || *x.SubscriptionScope != "acquirers/1" || x.EventSeq != 1 {
+			x.SubscriptionScope != "acquirers/1" || x.EventSeq != 1 {
 			t.Fatalf("after the second attempt: %+v", x)
 		}
 	}

@@ -89,7 +89,7 @@ func (w *Worker) eventGone(ctx context.Context, rec *subscription.Record, t task
 	subScope := rec.Scope
 	d := deliverylog.Delivery{
 		ID: t.DeliveryID, EventID: t.EventID, SubscriptionID: t.SubscriptionID,
-		SubscriptionScope: &subScope, EventSeq: t.EventSeq,
+		SubscriptionScope: subScope, EventSeq: t.EventSeq,
 	}
 	a := deliverylog.Attempt{
 		Number: t.Step + 1, StartedAt: w.d.Clock.Now(), URL: rec.URL, Trigger: string(t.Trigger),

@@ -16,7 +16,7 @@ import (
 func (w *Worker) hold(ctx context.Context, rec *subscription.Record, t task.Task, reason deliverylog.HoldReason) error {
 	subScope := rec.Scope
 	d := deliverylog.Delivery{ID: t.DeliveryID, EventID: t.EventID, SubscriptionID: t.SubscriptionID,
-		SubscriptionScope: &subScope, EventSeq: t.EventSeq}
+		SubscriptionScope: subScope, EventSeq: t.EventSeq}
 	if ev, err := w.event(ctx, t); err == nil {
 		d.EventType, d.Scope = ev.meta.Type, ev.meta.Scope
 	}

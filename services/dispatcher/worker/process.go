@@ -139,7 +139,7 @@ func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Ta
 	subScope := rec.Scope // who sees the delivery once the subscription is deleted
 	d := deliverylog.Delivery{
 		ID: t.DeliveryID, EventID: t.EventID, EventType: ev.meta.Type, SubscriptionID: t.SubscriptionID,
-		Scope: ev.meta.Scope, SubscriptionScope: &subScope, EventSeq: t.EventSeq,
+		Scope: ev.meta.Scope, SubscriptionScope: subScope, EventSeq: t.EventSeq,
 	}
 	var next time.Time
 	if dec.Action == Retry {
