@@ -2,7 +2,7 @@
 // (ListDeliveries, GetDelivery) and the ways to send again (Redeliver,
 // Replay), which enqueue delivery tasks for the dispatcher's workers.
 //
-// Authorization: List, Get and Count need the read permission, Redeliver and Replay
+// Authorization: List, Get, Count and ListFailingSubscriptions need the read permission, Redeliver and Replay
 // manage. A token bound to scope S sees only deliveries of subscriptions at
 // or under S; anything else answers NotFound, exactly like a missing id, so a
 // token cannot probe what exists elsewhere. The deliveries of a deleted
@@ -78,10 +78,11 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 // AuthRules maps every DeliveryService method to the permission it needs.
 func AuthRules() auth.Rules {
 	return auth.Rules{
-		hookwirev1.DeliveryService_ListDeliveries_FullMethodName:  auth.Read,
-		hookwirev1.DeliveryService_GetDelivery_FullMethodName:     auth.Read,
-		hookwirev1.DeliveryService_CountDeliveries_FullMethodName: auth.Read,
-		hookwirev1.DeliveryService_Redeliver_FullMethodName:       auth.Manage,
-		hookwirev1.DeliveryService_Replay_FullMethodName:          auth.Manage,
+		hookwirev1.DeliveryService_ListDeliveries_FullMethodName:           auth.Read,
+		hookwirev1.DeliveryService_GetDelivery_FullMethodName:              auth.Read,
+		hookwirev1.DeliveryService_CountDeliveries_FullMethodName:          auth.Read,
+		hookwirev1.DeliveryService_ListFailingSubscriptions_FullMethodName: auth.Read,
+		hookwirev1.DeliveryService_Redeliver_FullMethodName:                auth.Manage,
+		hookwirev1.DeliveryService_Replay_FullMethodName:                   auth.Manage,
 	}
 }

@@ -58,4 +58,14 @@
 // is that a delivery written again while a client pages (a retry) moves to
 // the end: it may be listed twice, and is never skipped. A stable set pages
 // with no duplicates and no gaps.
+//
+// # Failure ranking
+//
+// Failing (ListFailingSubscriptions, the console's overview) counts failed
+// attempts by their start time, not by their delivery's creation: a
+// delivery created yesterday whose retries fail now counts now. The KV
+// store reads the stream from the window's start time (less a clock skew
+// allowance): a record's one message is its latest write, made after every
+// attempt it holds started. PostgreSQL counts over delivery_attempts with a
+// partial index of the failed ones by start time (migration 0002).
 package deliverylog

@@ -44,6 +44,11 @@ type Store interface {
 	List(ctx context.Context, f Filter, pageSize int, pageToken string) ([]Delivery, string, error)
 	// Count counts deliveries by subscription and state.
 	Count(ctx context.Context, f CountFilter) ([]Count, error)
+	// Failing ranks the subscriptions by their failed attempts (no 2xx)
+	// that started in f's window, most first (then the latest failure,
+	// then the subscription id), and returns the first limit (0: the
+	// default, at most MaxFailingLimit).
+	Failing(ctx context.Context, f FailureFilter, limit int) ([]Failures, error)
 	// Run does the store's upkeep until ctx ends.
 	Run(ctx context.Context) error
 	// Close releases the store's connections.

@@ -72,6 +72,7 @@ func TestStoreContract(t *testing.T) {
 		"list pages":                  contractListPages,
 		"count":                       contractCount,
 		"concurrent attempts":         contractConcurrent,
+		"failing":                     contractFailing,
 	}
 	for name, make := range contractStores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -434,5 +435,85 @@ func contractConcurrent(t *testing.T, s deliverylog.Store, _ *clock) {
 	}
 	if n := len(listAll(t, s, deliverylog.Filter{SubscriptionID: "subM"}, 1000)); n != many {
 		t.Fatalf("%d of %d concurrent deliveries listed", n, many)
+	}
+}
+
+// contractFailing: failed attempts (no 2xx, no answer included) are
+// counted by start time in the window, whatever their delivery's state or
+// creation time, ranked, scoped and limited.
+func contractFailing(t *testing.T, s deliverylog.Store, _ *clock) {
+	ctx := context.Background()
+	at := func(m int) time.Time { return contractStart.Add(time.Duration(m) * time.Minute) }
+	type try struct {
+		status int
+		err    string
+		min    int
+	}
+	for _, x := range []struct {
+		sub, scope string
+		n          int
+		tries      []try
+	}{
+		{"subA", "acquirers/1", 1, []try{{500, "", 1}, {0, "dial tcp 10.0.0.1:443: connect: connection refused", 10}, {200, "", 20}}},
+		{"subA", "acquirers/1", 2, []try{{503, "", -5}, {404, "", 30}}}, // the first is before the window
+		{"subB", "acquirers/1/merchants/2", 3, []try{{500, "", 5}, {500, "", 6}, {500, "", 7}}},
+		{"subB", "acquirers/1/merchants/2", 8, []try{{502, "", 7}}}, // same time as 3's last: the higher id is the last
+		{"subC", "acquirers/10", 4, []try{{302, "", 40}}},
+		{"subC", "acquirers/10", 5, []try{{500, "", 60}}}, // at the window's end: outside
+		{"subD", "acquirers/1", 6, []try{{200, "", 15}}},
+		{"subE", "acquirers/1", 7, []try{{500, "", 50}}},
+		{"subF", "acquirers/10", 9, []try{{500, "", 40}}}, // ties subC: by id
+	} {
+		d := delivery(x.sub, x.n, x.scope)
+		for _, tr := range x.tries {
+			a := attempt(tr.status, at(tr.min))
+			a.Error = tr.err
+			state := deliverylog.Pending
+			if tr.status == 200 {
+				state = deliverylog.Delivered
+			}
+			if _, err := s.RecordAttempt(ctx, d, a, state, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f := func(sub string, n int64, m, status int, summary string) deliverylog.Failures {
+		return deliverylog.Failures{SubscriptionID: sub, Attempts: n, LastAt: at(m), LastStatus: status, LastError: summary}
+	}
+	all := []deliverylog.Failures{
+		f("subB", 4, 7, 502, "HTTP 502 Bad Gateway"),
+		f("subA", 3, 30, 404, "HTTP 404 Not Found"),
+		f("subE", 1, 50, 500, "HTTP 500 Internal Server Error"),
+		f("subC", 1, 40, 302, "HTTP 302 Found"),
+		f("subF", 1, 40, 500, "HTTP 500 Internal Server Error"),
+	}
+	hour := deliverylog.FailureFilter{Since: at(0), Until: at(60)}
+	for _, tc := range []struct {
+		name  string
+		f     deliverylog.FailureFilter
+		limit int
+		want  []deliverylog.Failures
+	}{
+		{"everything", hour, 0, all},
+		{"limit", hour, 2, all[:2]},
+		{"scope", deliverylog.FailureFilter{Scope: "acquirers/1", Since: hour.Since, Until: hour.Until}, 0, all[:3]},
+		{"scope leaf", deliverylog.FailureFilter{Scope: "acquirers/1/merchants/2", Since: hour.Since, Until: hour.Until}, 0, all[:1]},
+		{"next hour", deliverylog.FailureFilter{Since: at(60), Until: at(120)}, 0, []deliverylog.Failures{f("subC", 1, 60, 500, "HTTP 500 Internal Server Error")}},
+		{"window of one attempt", deliverylog.FailureFilter{Since: at(10), Until: at(11)}, 0,
+			[]deliverylog.Failures{f("subA", 1, 10, 0, "dial tcp 10.0.0.1:443: connect: connection refused")}},
+		{"nothing", deliverylog.FailureFilter{Since: at(-60), Until: at(-30)}, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.Failing(ctx, tc.f, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(got, tc.want, func(a, b deliverylog.Failures) bool { return a == b && a.LastAt.Equal(b.LastAt) }) {
+				t.Fatalf("Failing(%+v, %d) =\n%+v\nwant\n%+v", tc.f, tc.limit, got, tc.want)
+			}
+		})
+	}
+	if _, err := s.Failing(ctx, deliverylog.FailureFilter{Since: at(10), Until: at(10)}, 0); !errors.Is(err, deliverylog.ErrBadFilter) {
+		t.Fatalf("an empty window: %v, want ErrBadFilter", err)
 	}
 }

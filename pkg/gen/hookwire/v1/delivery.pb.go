@@ -1116,6 +1116,206 @@ func (x *DeliveryCount) GetCount() int64 {
 	return 0
 }
 
+type ListFailingSubscriptionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The window of attempt start times; start_time is required, an unset
+	// end_time means now.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// How many subscriptions to return: 1-1000, default 10.
+	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only subscriptions at or under this scope, which must be within the
+	// caller's token's; empty: every subscription the token sees.
+	Scope         string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFailingSubscriptionsRequest) Reset() {
+	*x = ListFailingSubscriptionsRequest{}
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFailingSubscriptionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFailingSubscriptionsRequest) ProtoMessage() {}
+
+func (x *ListFailingSubscriptionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFailingSubscriptionsRequest.ProtoReflect.Descriptor instead.
+func (*ListFailingSubscriptionsRequest) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListFailingSubscriptionsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ListFailingSubscriptionsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *ListFailingSubscriptionsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListFailingSubscriptionsRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+type ListFailingSubscriptionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most failed attempts first; ties by the latest failure first, then
+	// by subscription id.
+	Subscriptions []*SubscriptionFailures `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFailingSubscriptionsResponse) Reset() {
+	*x = ListFailingSubscriptionsResponse{}
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFailingSubscriptionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFailingSubscriptionsResponse) ProtoMessage() {}
+
+func (x *ListFailingSubscriptionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFailingSubscriptionsResponse.ProtoReflect.Descriptor instead.
+func (*ListFailingSubscriptionsResponse) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListFailingSubscriptionsResponse) GetSubscriptions() []*SubscriptionFailures {
+	if x != nil {
+		return x.Subscriptions
+	}
+	return nil
+}
+
+// A subscription's failed attempts in the requested window.
+type SubscriptionFailures struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	SubscriptionId string                 `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	FailedAttempts int64                  `protobuf:"varint,2,opt,name=failed_attempts,json=failedAttempts,proto3" json:"failed_attempts,omitempty"`
+	// Start time of the last failed attempt.
+	LastFailureTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_failure_time,json=lastFailureTime,proto3" json:"last_failure_time,omitempty"`
+	// HTTP status of the last failed attempt; 0 when no answer was received.
+	LastHttpStatus int32 `protobuf:"varint,4,opt,name=last_http_status,json=lastHttpStatus,proto3" json:"last_http_status,omitempty"`
+	// What the last failed attempt got: its error ("dial tcp …: connection
+	// refused", "timeout …"), else its status ("HTTP 503 Service Unavailable").
+	LastError     string `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscriptionFailures) Reset() {
+	*x = SubscriptionFailures{}
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscriptionFailures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscriptionFailures) ProtoMessage() {}
+
+func (x *SubscriptionFailures) ProtoReflect() protoreflect.Message {
+	mi := &file_hookwire_v1_delivery_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscriptionFailures.ProtoReflect.Descriptor instead.
+func (*SubscriptionFailures) Descriptor() ([]byte, []int) {
+	return file_hookwire_v1_delivery_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SubscriptionFailures) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *SubscriptionFailures) GetFailedAttempts() int64 {
+	if x != nil {
+		return x.FailedAttempts
+	}
+	return 0
+}
+
+func (x *SubscriptionFailures) GetLastFailureTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastFailureTime
+	}
+	return nil
+}
+
+func (x *SubscriptionFailures) GetLastHttpStatus() int32 {
+	if x != nil {
+		return x.LastHttpStatus
+	}
+	return 0
+}
+
+func (x *SubscriptionFailures) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
 var File_hookwire_v1_delivery_proto protoreflect.FileDescriptor
 
 const file_hookwire_v1_delivery_proto_rawDesc = "" +
@@ -1195,7 +1395,22 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\rDeliveryCount\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x120\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1a.hookwire.v1.DeliveryStateR\x05state\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count*\xbb\x01\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"\xbf\x01\n" +
+	"\x1fListFailingSubscriptionsRequest\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12\x14\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"k\n" +
+	" ListFailingSubscriptionsResponse\x12G\n" +
+	"\rsubscriptions\x18\x01 \x03(\v2!.hookwire.v1.SubscriptionFailuresR\rsubscriptions\"\xf9\x01\n" +
+	"\x14SubscriptionFailures\x12'\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12'\n" +
+	"\x0ffailed_attempts\x18\x02 \x01(\x03R\x0efailedAttempts\x12F\n" +
+	"\x11last_failure_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastFailureTime\x12(\n" +
+	"\x10last_http_status\x18\x04 \x01(\x05R\x0elastHttpStatus\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError*\xbb\x01\n" +
 	"\rDeliveryState\x12\x1e\n" +
 	"\x1aDELIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16DELIVERY_STATE_PENDING\x10\x01\x12\x1c\n" +
@@ -1219,13 +1434,14 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"\x1bATTEMPT_TRIGGER_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ATTEMPT_TRIGGER_SCHEDULED\x10\x01\x12\x1d\n" +
 	"\x19ATTEMPT_TRIGGER_REDELIVER\x10\x02\x12\x1a\n" +
-	"\x16ATTEMPT_TRIGGER_REPLAY\x10\x032\xab\x03\n" +
+	"\x16ATTEMPT_TRIGGER_REPLAY\x10\x032\xa4\x04\n" +
 	"\x0fDeliveryService\x12Y\n" +
 	"\x0eListDeliveries\x12\".hookwire.v1.ListDeliveriesRequest\x1a#.hookwire.v1.ListDeliveriesResponse\x12P\n" +
 	"\vGetDelivery\x12\x1f.hookwire.v1.GetDeliveryRequest\x1a .hookwire.v1.GetDeliveryResponse\x12J\n" +
 	"\tRedeliver\x12\x1d.hookwire.v1.RedeliverRequest\x1a\x1e.hookwire.v1.RedeliverResponse\x12A\n" +
 	"\x06Replay\x12\x1a.hookwire.v1.ReplayRequest\x1a\x1b.hookwire.v1.ReplayResponse\x12\\\n" +
-	"\x0fCountDeliveries\x12#.hookwire.v1.CountDeliveriesRequest\x1a$.hookwire.v1.CountDeliveriesResponseB=Z;github.com/hookwire/hookwire/pkg/gen/hookwire/v1;hookwirev1b\x06proto3"
+	"\x0fCountDeliveries\x12#.hookwire.v1.CountDeliveriesRequest\x1a$.hookwire.v1.CountDeliveriesResponse\x12w\n" +
+	"\x18ListFailingSubscriptions\x12,.hookwire.v1.ListFailingSubscriptionsRequest\x1a-.hookwire.v1.ListFailingSubscriptionsResponseB=Z;github.com/hookwire/hookwire/pkg/gen/hookwire/v1;hookwirev1b\x06proto3"
 
 var (
 	file_hookwire_v1_delivery_proto_rawDescOnce sync.Once
@@ -1240,66 +1456,75 @@ func file_hookwire_v1_delivery_proto_rawDescGZIP() []byte {
 }
 
 var file_hookwire_v1_delivery_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_hookwire_v1_delivery_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_hookwire_v1_delivery_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_hookwire_v1_delivery_proto_goTypes = []any{
-	(DeliveryState)(0),              // 0: hookwire.v1.DeliveryState
-	(HoldReason)(0),                 // 1: hookwire.v1.HoldReason
-	(HttpStatusClass)(0),            // 2: hookwire.v1.HttpStatusClass
-	(AttemptTrigger)(0),             // 3: hookwire.v1.AttemptTrigger
-	(*Delivery)(nil),                // 4: hookwire.v1.Delivery
-	(*Attempt)(nil),                 // 5: hookwire.v1.Attempt
-	(*ListDeliveriesRequest)(nil),   // 6: hookwire.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),  // 7: hookwire.v1.ListDeliveriesResponse
-	(*GetDeliveryRequest)(nil),      // 8: hookwire.v1.GetDeliveryRequest
-	(*GetDeliveryResponse)(nil),     // 9: hookwire.v1.GetDeliveryResponse
-	(*RedeliverRequest)(nil),        // 10: hookwire.v1.RedeliverRequest
-	(*RedeliverResponse)(nil),       // 11: hookwire.v1.RedeliverResponse
-	(*ReplayRequest)(nil),           // 12: hookwire.v1.ReplayRequest
-	(*ReplayResponse)(nil),          // 13: hookwire.v1.ReplayResponse
-	(*CountDeliveriesRequest)(nil),  // 14: hookwire.v1.CountDeliveriesRequest
-	(*CountDeliveriesResponse)(nil), // 15: hookwire.v1.CountDeliveriesResponse
-	(*DeliveryCount)(nil),           // 16: hookwire.v1.DeliveryCount
-	(*timestamppb.Timestamp)(nil),   // 17: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),     // 18: google.protobuf.Duration
+	(DeliveryState)(0),                       // 0: hookwire.v1.DeliveryState
+	(HoldReason)(0),                          // 1: hookwire.v1.HoldReason
+	(HttpStatusClass)(0),                     // 2: hookwire.v1.HttpStatusClass
+	(AttemptTrigger)(0),                      // 3: hookwire.v1.AttemptTrigger
+	(*Delivery)(nil),                         // 4: hookwire.v1.Delivery
+	(*Attempt)(nil),                          // 5: hookwire.v1.Attempt
+	(*ListDeliveriesRequest)(nil),            // 6: hookwire.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),           // 7: hookwire.v1.ListDeliveriesResponse
+	(*GetDeliveryRequest)(nil),               // 8: hookwire.v1.GetDeliveryRequest
+	(*GetDeliveryResponse)(nil),              // 9: hookwire.v1.GetDeliveryResponse
+	(*RedeliverRequest)(nil),                 // 10: hookwire.v1.RedeliverRequest
+	(*RedeliverResponse)(nil),                // 11: hookwire.v1.RedeliverResponse
+	(*ReplayRequest)(nil),                    // 12: hookwire.v1.ReplayRequest
+	(*ReplayResponse)(nil),                   // 13: hookwire.v1.ReplayResponse
+	(*CountDeliveriesRequest)(nil),           // 14: hookwire.v1.CountDeliveriesRequest
+	(*CountDeliveriesResponse)(nil),          // 15: hookwire.v1.CountDeliveriesResponse
+	(*DeliveryCount)(nil),                    // 16: hookwire.v1.DeliveryCount
+	(*ListFailingSubscriptionsRequest)(nil),  // 17: hookwire.v1.ListFailingSubscriptionsRequest
+	(*ListFailingSubscriptionsResponse)(nil), // 18: hookwire.v1.ListFailingSubscriptionsResponse
+	(*SubscriptionFailures)(nil),             // 19: hookwire.v1.SubscriptionFailures
+	(*timestamppb.Timestamp)(nil),            // 20: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),              // 21: google.protobuf.Duration
 }
 var file_hookwire_v1_delivery_proto_depIdxs = []int32{
 	0,  // 0: hookwire.v1.Delivery.state:type_name -> hookwire.v1.DeliveryState
 	5,  // 1: hookwire.v1.Delivery.attempts:type_name -> hookwire.v1.Attempt
-	17, // 2: hookwire.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	17, // 3: hookwire.v1.Delivery.update_time:type_name -> google.protobuf.Timestamp
-	17, // 4: hookwire.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	20, // 2: hookwire.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	20, // 3: hookwire.v1.Delivery.update_time:type_name -> google.protobuf.Timestamp
+	20, // 4: hookwire.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
 	1,  // 5: hookwire.v1.Delivery.hold_reason:type_name -> hookwire.v1.HoldReason
-	17, // 6: hookwire.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	18, // 7: hookwire.v1.Attempt.latency:type_name -> google.protobuf.Duration
+	20, // 6: hookwire.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	21, // 7: hookwire.v1.Attempt.latency:type_name -> google.protobuf.Duration
 	3,  // 8: hookwire.v1.Attempt.trigger:type_name -> hookwire.v1.AttemptTrigger
 	0,  // 9: hookwire.v1.ListDeliveriesRequest.state:type_name -> hookwire.v1.DeliveryState
 	2,  // 10: hookwire.v1.ListDeliveriesRequest.status_class:type_name -> hookwire.v1.HttpStatusClass
-	17, // 11: hookwire.v1.ListDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
-	17, // 12: hookwire.v1.ListDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	20, // 11: hookwire.v1.ListDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 12: hookwire.v1.ListDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
 	4,  // 13: hookwire.v1.ListDeliveriesResponse.deliveries:type_name -> hookwire.v1.Delivery
 	4,  // 14: hookwire.v1.GetDeliveryResponse.delivery:type_name -> hookwire.v1.Delivery
 	4,  // 15: hookwire.v1.RedeliverResponse.delivery:type_name -> hookwire.v1.Delivery
-	17, // 16: hookwire.v1.ReplayRequest.start_time:type_name -> google.protobuf.Timestamp
-	17, // 17: hookwire.v1.ReplayRequest.end_time:type_name -> google.protobuf.Timestamp
-	17, // 18: hookwire.v1.CountDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
-	17, // 19: hookwire.v1.CountDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	20, // 16: hookwire.v1.ReplayRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 17: hookwire.v1.ReplayRequest.end_time:type_name -> google.protobuf.Timestamp
+	20, // 18: hookwire.v1.CountDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 19: hookwire.v1.CountDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
 	16, // 20: hookwire.v1.CountDeliveriesResponse.counts:type_name -> hookwire.v1.DeliveryCount
 	0,  // 21: hookwire.v1.DeliveryCount.state:type_name -> hookwire.v1.DeliveryState
-	6,  // 22: hookwire.v1.DeliveryService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
-	8,  // 23: hookwire.v1.DeliveryService.GetDelivery:input_type -> hookwire.v1.GetDeliveryRequest
-	10, // 24: hookwire.v1.DeliveryService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
-	12, // 25: hookwire.v1.DeliveryService.Replay:input_type -> hookwire.v1.ReplayRequest
-	14, // 26: hookwire.v1.DeliveryService.CountDeliveries:input_type -> hookwire.v1.CountDeliveriesRequest
-	7,  // 27: hookwire.v1.DeliveryService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
-	9,  // 28: hookwire.v1.DeliveryService.GetDelivery:output_type -> hookwire.v1.GetDeliveryResponse
-	11, // 29: hookwire.v1.DeliveryService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
-	13, // 30: hookwire.v1.DeliveryService.Replay:output_type -> hookwire.v1.ReplayResponse
-	15, // 31: hookwire.v1.DeliveryService.CountDeliveries:output_type -> hookwire.v1.CountDeliveriesResponse
-	27, // [27:32] is the sub-list for method output_type
-	22, // [22:27] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	20, // 22: hookwire.v1.ListFailingSubscriptionsRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 23: hookwire.v1.ListFailingSubscriptionsRequest.end_time:type_name -> google.protobuf.Timestamp
+	19, // 24: hookwire.v1.ListFailingSubscriptionsResponse.subscriptions:type_name -> hookwire.v1.SubscriptionFailures
+	20, // 25: hookwire.v1.SubscriptionFailures.last_failure_time:type_name -> google.protobuf.Timestamp
+	6,  // 26: hookwire.v1.DeliveryService.ListDeliveries:input_type -> hookwire.v1.ListDeliveriesRequest
+	8,  // 27: hookwire.v1.DeliveryService.GetDelivery:input_type -> hookwire.v1.GetDeliveryRequest
+	10, // 28: hookwire.v1.DeliveryService.Redeliver:input_type -> hookwire.v1.RedeliverRequest
+	12, // 29: hookwire.v1.DeliveryService.Replay:input_type -> hookwire.v1.ReplayRequest
+	14, // 30: hookwire.v1.DeliveryService.CountDeliveries:input_type -> hookwire.v1.CountDeliveriesRequest
+	17, // 31: hookwire.v1.DeliveryService.ListFailingSubscriptions:input_type -> hookwire.v1.ListFailingSubscriptionsRequest
+	7,  // 32: hookwire.v1.DeliveryService.ListDeliveries:output_type -> hookwire.v1.ListDeliveriesResponse
+	9,  // 33: hookwire.v1.DeliveryService.GetDelivery:output_type -> hookwire.v1.GetDeliveryResponse
+	11, // 34: hookwire.v1.DeliveryService.Redeliver:output_type -> hookwire.v1.RedeliverResponse
+	13, // 35: hookwire.v1.DeliveryService.Replay:output_type -> hookwire.v1.ReplayResponse
+	15, // 36: hookwire.v1.DeliveryService.CountDeliveries:output_type -> hookwire.v1.CountDeliveriesResponse
+	18, // 37: hookwire.v1.DeliveryService.ListFailingSubscriptions:output_type -> hookwire.v1.ListFailingSubscriptionsResponse
+	32, // [32:38] is the sub-list for method output_type
+	26, // [26:32] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_hookwire_v1_delivery_proto_init() }
@@ -1313,7 +1538,7 @@ func file_hookwire_v1_delivery_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookwire_v1_delivery_proto_rawDesc), len(file_hookwire_v1_delivery_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   13,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DeliveryService_ListDeliveries_FullMethodName  = "/hookwire.v1.DeliveryService/ListDeliveries"
-	DeliveryService_GetDelivery_FullMethodName     = "/hookwire.v1.DeliveryService/GetDelivery"
-	DeliveryService_Redeliver_FullMethodName       = "/hookwire.v1.DeliveryService/Redeliver"
-	DeliveryService_Replay_FullMethodName          = "/hookwire.v1.DeliveryService/Replay"
-	DeliveryService_CountDeliveries_FullMethodName = "/hookwire.v1.DeliveryService/CountDeliveries"
+	DeliveryService_ListDeliveries_FullMethodName           = "/hookwire.v1.DeliveryService/ListDeliveries"
+	DeliveryService_GetDelivery_FullMethodName              = "/hookwire.v1.DeliveryService/GetDelivery"
+	DeliveryService_Redeliver_FullMethodName                = "/hookwire.v1.DeliveryService/Redeliver"
+	DeliveryService_Replay_FullMethodName                   = "/hookwire.v1.DeliveryService/Replay"
+	DeliveryService_CountDeliveries_FullMethodName          = "/hookwire.v1.DeliveryService/CountDeliveries"
+	DeliveryService_ListFailingSubscriptions_FullMethodName = "/hookwire.v1.DeliveryService/ListFailingSubscriptions"
 )
 
 // DeliveryServiceClient is the client API for DeliveryService service.
@@ -43,6 +44,11 @@ type DeliveryServiceClient interface {
 	// subscription and state, over one subscription or every subscription
 	// the caller sees.
 	CountDeliveries(ctx context.Context, in *CountDeliveriesRequest, opts ...grpc.CallOption) (*CountDeliveriesResponse, error)
+	// ListFailingSubscriptions ranks the subscriptions the caller sees by
+	// their failed attempts in a time window, most first. A failed attempt
+	// is one that started in the window and got no 2xx answer: another
+	// status, a network error or a timeout.
+	ListFailingSubscriptions(ctx context.Context, in *ListFailingSubscriptionsRequest, opts ...grpc.CallOption) (*ListFailingSubscriptionsResponse, error)
 }
 
 type deliveryServiceClient struct {
@@ -103,6 +109,16 @@ func (c *deliveryServiceClient) CountDeliveries(ctx context.Context, in *CountDe
 	return out, nil
 }
 
+func (c *deliveryServiceClient) ListFailingSubscriptions(ctx context.Context, in *ListFailingSubscriptionsRequest, opts ...grpc.CallOption) (*ListFailingSubscriptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFailingSubscriptionsResponse)
+	err := c.cc.Invoke(ctx, DeliveryService_ListFailingSubscriptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeliveryServiceServer is the server API for DeliveryService service.
 // All implementations must embed UnimplementedDeliveryServiceServer
 // for forward compatibility.
@@ -120,6 +136,11 @@ type DeliveryServiceServer interface {
 	// subscription and state, over one subscription or every subscription
 	// the caller sees.
 	CountDeliveries(context.Context, *CountDeliveriesRequest) (*CountDeliveriesResponse, error)
+	// ListFailingSubscriptions ranks the subscriptions the caller sees by
+	// their failed attempts in a time window, most first. A failed attempt
+	// is one that started in the window and got no 2xx answer: another
+	// status, a network error or a timeout.
+	ListFailingSubscriptions(context.Context, *ListFailingSubscriptionsRequest) (*ListFailingSubscriptionsResponse, error)
 	mustEmbedUnimplementedDeliveryServiceServer()
 }
 
@@ -144,6 +165,9 @@ func (UnimplementedDeliveryServiceServer) Replay(context.Context, *ReplayRequest
 }
 func (UnimplementedDeliveryServiceServer) CountDeliveries(context.Context, *CountDeliveriesRequest) (*CountDeliveriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountDeliveries not implemented")
+}
+func (UnimplementedDeliveryServiceServer) ListFailingSubscriptions(context.Context, *ListFailingSubscriptionsRequest) (*ListFailingSubscriptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListFailingSubscriptions not implemented")
 }
 func (UnimplementedDeliveryServiceServer) mustEmbedUnimplementedDeliveryServiceServer() {}
 func (UnimplementedDeliveryServiceServer) testEmbeddedByValue()                         {}
@@ -256,6 +280,24 @@ func _DeliveryService_CountDeliveries_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DeliveryService_ListFailingSubscriptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListFailingSubscriptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DeliveryServiceServer).ListFailingSubscriptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeliveryService_ListFailingSubscriptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeliveryServiceServer).ListFailingSubscriptions(ctx, req.(*ListFailingSubscriptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DeliveryService_ServiceDesc is the grpc.ServiceDesc for DeliveryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -282,6 +324,10 @@ var DeliveryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountDeliveries",
 			Handler:    _DeliveryService_CountDeliveries_Handler,
+		},
+		{
+			MethodName: "ListFailingSubscriptions",
+			Handler:    _DeliveryService_ListFailingSubscriptions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
