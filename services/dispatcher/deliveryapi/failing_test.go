@@ -25,7 +25,7 @@ func TestListFailingSubscriptions(t *testing.T) {
 	now := time.Now().UTC()
 	attempts := func(sub, subScope, event string, statuses ...int) {
 		t.Helper()
-		d := deliverylog.Delivery{SubscriptionID: sub, EventID: event, EventType: saleType, Scope: subScope, SubscriptionScope: &subScope, EventSeq: 1}
+		d := deliverylog.Delivery{SubscriptionID: sub, EventID: event, EventType: saleType, Scope: subScope, SubscriptionScope: subScope, EventSeq: 1}
 		for i, st := range statuses {
 			a := deliverylog.Attempt{Number: i + 1, StartedAt: now.Add(time.Duration(i-len(statuses)) * time.Minute), Status: st}
 			if st == 0 {

@@ -34,7 +34,7 @@ func (l *Log) Failing(ctx context.Context, f FailureFilter, limit int) ([]Failur
 	bySub := map[string]*Failures{}
 	lastOf := map[string]last{}
 	err := l.each(ctx, f.Since.Add(-clockSkew), func(d Delivery) {
-		if !scope.Within(subscriptionScope(d), f.Scope) {
+		if !scope.Within(d.SubscriptionScope, f.Scope) {
 			return
 		}
 		for _, a := range d.Attempts {
