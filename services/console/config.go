@@ -1,8 +1,6 @@
 package console
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookwire/hookwire/pkg/envconf"
+	"github.com/hookwire/hookwire/pkg/seal"
 )
 
 // Config is the console's configuration, read once from the environment by
@@ -95,7 +94,7 @@ func readConfig(r *envconf.Reader) (Config, error) {
 }
 
 // sessionKeySize is the AES-256 key size of the session cookies.
-const sessionKeySize = 32
+const sessionKeySize = seal.KeySize
 
 // readSessionKey decodes the session key given inline or in a file; the
 // error never quotes the key.
@@ -114,12 +113,11 @@ func readSessionKey(inline, file string) ([]byte, error) {
 	if inline == "" {
 		return nil, nil
 	}
-	for _, dec := range []func(string) ([]byte, error){hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawURLEncoding.DecodeString} {
-		if k, err := dec(inline); err == nil && len(k) == sessionKeySize {
-			return k, nil
-		}
+	k, err := seal.ParseKey(inline)
+	if err != nil {
+		return nil, fmt.Errorf("%s: must be %d bytes, hex or base64", name, sessionKeySize)
 	}
-	return nil, fmt.Errorf("%s: must be %d bytes, hex or base64", name, sessionKeySize)
+	return k, nil
 }
 
 // Validate joins every problem of c into one error.

@@ -6,8 +6,8 @@
 // any replica with the same session key serves it.
 //
 // Security: the session cookie is HttpOnly, SameSite=Strict and Secure
-// outside dev mode and sealed with AES-256-GCM; every POST carries the
-// session's CSRF token; the Content-Security-Policy allows scripts and
+// outside dev mode and sealed with AES-256-GCM by pkg/seal; every POST
+// carries the session's CSRF token; the Content-Security-Policy allows scripts and
 // styles from the console's own embedded files only (no inline script);
 // signing secrets and encryption keys appear on exactly one page, once.
 package console

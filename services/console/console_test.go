@@ -19,6 +19,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/badrequest"
 	"github.com/hookwire/hookwire/pkg/envconf"
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+	"github.com/hookwire/hookwire/pkg/seal"
 )
 
 func TestConfig(t *testing.T) {
@@ -176,13 +177,31 @@ func TestSessionsSealed(t *testing.T) {
 	if other := testSessions(t, 2); other.get(withCookie(cookie)) != nil {
 		t.Fatal("a console with another key accepted the cookie")
 	}
-	raw, _ := base64.RawURLEncoding.DecodeString(cookie)
+	// Every byte of the sealed value matters: its format, key id, nonce,
+	// ciphertext and tag.
+	_, b64, _ := strings.Cut(strings.TrimPrefix(cookie, "v2:"), ":")
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || !strings.HasPrefix(cookie, "v2:") {
+		t.Fatalf("the cookie is not a pkg/seal value: %q", cookie)
+	}
 	for i := range raw {
 		bad := bytes.Clone(raw)
 		bad[i] ^= 1
-		if s.get(withCookie(base64.RawURLEncoding.EncodeToString(bad))) != nil {
+		if s.get(withCookie(strings.TrimSuffix(cookie, b64)+base64.StdEncoding.EncodeToString(bad))) != nil {
 			t.Fatalf("a cookie with byte %d changed was accepted", i)
 		}
+	}
+	for i := range len(cookie) - len(b64) {
+		bad := []byte(cookie)
+		bad[i] ^= 1
+		if s.get(withCookie(string(bad))) != nil {
+			t.Fatalf("a cookie with its header byte %d changed was accepted", i)
+		}
+	}
+	if other, err := seal.New(bytes.Repeat([]byte{1}, sessionKeySize)); err != nil {
+		t.Fatal(err)
+	} else if v, _ := other.Seal([]byte(`{"i":"x","c":"y","e":99999999999}`), "subscription/x/signing_secret"); s.get(withCookie(v)) != nil {
+		t.Fatal("a value sealed under the same key for another place opened as a session")
 	}
 	now = now.Add(59 * time.Minute)
 	renewed := s.get(withCookie(cookie))

@@ -1,8 +1,6 @@
 package console
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -11,16 +9,22 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/hookwire/hookwire/pkg/seal"
 )
 
-// Cookie names. The session cookie is sealed (AES-256-GCM under the
-// session key): it carries the session's id, CSRF token, bearer token,
-// user and expiry, readable and forgeable by no one without the key, so
-// any console process holding the same key serves it.
+// Cookie names. The session cookie is sealed by pkg/seal (AES-256-GCM
+// under the session key, for the place sessionPlace): it carries the
+// session's id, CSRF token, bearer token, user and expiry, readable and
+// forgeable by no one without the key, so any console process holding the
+// same key serves it.
 const (
 	sessionCookie = "hookwire_console"
 	signinCookie  = "hookwire_console_signin" // CSRF of the sign-in form, before a session exists
 	csrfField     = "csrf"
+	// sessionPlace is what the session cookie is sealed for (seal's
+	// associated data): no other sealed value opens as a session.
+	sessionPlace = "console/session_cookie"
 )
 
 // session is one signed-in browser, as its cookie carries it.
@@ -64,7 +68,7 @@ type notes struct {
 // restart, still accepts a signed-out cookie until its expiry (at most the
 // TTL after its last use).
 type sessions struct {
-	aead    cipher.AEAD
+	box     *seal.Box
 	ttl     time.Duration
 	now     func() time.Time
 	mu      sync.Mutex
@@ -73,15 +77,11 @@ type sessions struct {
 }
 
 func newSessions(key []byte, ttl time.Duration) (*sessions, error) {
-	block, err := aes.NewCipher(key)
+	box, err := seal.New(key)
 	if err != nil {
 		return nil, fmt.Errorf("session key: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	return &sessions{aead: aead, ttl: ttl, now: time.Now, revoked: map[string]time.Time{}, notes: map[string]*notes{}}, nil
+	return &sessions{box: box, ttl: ttl, now: time.Now, revoked: map[string]time.Time{}, notes: map[string]*notes{}}, nil
 }
 
 // create starts a session for token and user.
@@ -105,9 +105,10 @@ func (s *sessions) create(token, user string) *session {
 // seal is the cookie value of sess.
 func (s *sessions) seal(sess *session) string {
 	plain, _ := json.Marshal(sealed{ID: sess.id, CSRF: sess.csrf, Token: sess.token, User: sess.user, Expires: sess.expires.Unix()})
-	nonce := make([]byte, s.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, []byte(sessionCookie)))
+	// "v2:<key id>:<base64>", cookie-safe characters only. Seal fails only
+	// without a place or randomness.
+	v, _ := s.box.Seal(plain, sessionPlace)
+	return v
 }
 
 // get opens r's session cookie and returns its live session, its expiry
@@ -118,13 +119,8 @@ func (s *sessions) get(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || len(raw) < s.aead.NonceSize() {
-		return nil
-	}
-	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(sessionCookie))
-	if err != nil {
+	plain, err := s.box.Open(c.Value, sessionPlace)
+	if err != nil || plain == nil {
 		return nil
 	}
 	var v sealed
