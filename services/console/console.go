@@ -150,7 +150,7 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, op 
 		return
 	}
 	c.log.WarnContext(r.Context(), "console: "+op, "error", msg)
-	c.render(w, r, s, http.StatusBadGateway, "error", &errorPage{Op: op, Message: msg, Status: statusCode(err)})
+	c.render(w, r, s, httpStatus(err), "error", &errorPage{Op: op, Message: msg, Status: statusCode(err)})
 }
 
 func (c *Console) setSessionCookie(w http.ResponseWriter, s *session) {

@@ -44,13 +44,10 @@ type subscriptionPage struct {
 }
 
 // showSubscription: settings, actions and recent deliveries, filtered by
-// state and time window.
+// state and time window; once after "Send test event", its result.
 func (c *Console) showSubscription(w http.ResponseWriter, r *http.Request, s *session) {
-	c.subscriptionPage(w, r, s, http.StatusOK, nil)
-}
-
-func (c *Console) subscriptionPage(w http.ResponseWriter, r *http.Request, s *session, code int, test *hookwirev1.TestEndpointResponse) {
 	id := r.PathValue("id")
+	test := c.sessions.takeTest(s, id)
 	ctx := s.call(r.Context())
 	resp, err := c.reg.GetSubscription(ctx, &hookwirev1.GetSubscriptionRequest{Id: id})
 	if err != nil {
@@ -73,7 +70,7 @@ func (c *Console) subscriptionPage(w http.ResponseWriter, r *http.Request, s *se
 		c.failed(w, r, s, "count deliveries", err)
 		return
 	}
-	c.render(w, r, s, code, "subscription", p)
+	c.render(w, r, s, http.StatusOK, "subscription", p)
 }
 
 // recentDeliveries reads up to deliveryScan deliveries of req created
@@ -174,17 +171,20 @@ func (c *Console) rotate(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // testSaved sends a test event to the saved subscription (its auth, secret
-// and encryption) and shows the result on its page.
+// and encryption) and redirects to its page, which shows the result once:
+// a reload or the back button sends no second test event.
 func (c *Console) testSaved(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
 	resp, err := c.reg.TestEndpoint(s.call(r.Context()), &hookwirev1.TestEndpointRequest{
-		Target: &hookwirev1.TestEndpointRequest_SubscriptionId{SubscriptionId: r.PathValue("id")},
+		Target: &hookwirev1.TestEndpointRequest_SubscriptionId{SubscriptionId: id},
 	})
 	if err != nil {
 		c.failed(w, r, s, "test endpoint", err)
 		return
 	}
 	resp.SigningSecret = ""
-	c.subscriptionPage(w, r, s, http.StatusOK, resp)
+	c.sessions.keepTest(s, &testResult{SubscriptionID: id, Resp: resp})
+	c.redirect(w, r, s, "", "subscriptions", id)
 }
 
 type secretPage struct {

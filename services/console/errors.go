@@ -1,6 +1,7 @@
 package console
 
 import (
+	"net/http"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -26,6 +27,29 @@ func apiMessage(err error) string {
 }
 
 func statusCode(err error) string { return status.Code(err).String() }
+
+// httpStatus is the HTTP status of the error page of a failed call: what
+// the API said, in HTTP's words (a missing or hidden subscription is 404,
+// not a gateway error); anything unexpected is 502.
+func httpStatus(err error) int {
+	switch status.Code(err) {
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.InvalidArgument, codes.OutOfRange:
+		return http.StatusBadRequest
+	case codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
+		return http.StatusConflict
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case codes.Unavailable:
+		return http.StatusServiceUnavailable
+	case codes.DeadlineExceeded:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadGateway
+}
 
 func isUnauthenticated(err error) bool { return status.Code(err) == codes.Unauthenticated }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/pkg/seal"
 )
 
@@ -55,11 +56,19 @@ type onceSecret struct {
 }
 
 // notes is a session's short-lived page state in this process: the flash
-// message of the next page and the secret its secret page shows once.
+// message of the next page, the secret its secret page shows once, and the
+// result of a test event its subscription's page shows once.
 type notes struct {
 	flash  string
 	secret *onceSecret
+	test   *testResult
 	until  time.Time
+}
+
+// testResult is a saved subscription's test event, for its page.
+type testResult struct {
+	SubscriptionID string
+	Resp           *hookwirev1.TestEndpointResponse
 }
 
 // sessions seals and opens session cookies. Sign-out is kept in a
@@ -196,6 +205,26 @@ func (s *sessions) takeSecret(sess *session, id string) *onceSecret {
 	sec := n.secret
 	n.secret = nil
 	return sec
+}
+
+// keepTest holds a test event's result until takeTest shows it.
+func (s *sessions) keepTest(sess *session, t *testResult) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notesOf(sess).test = t
+}
+
+// takeTest returns the test result kept for subscription id, once.
+func (s *sessions) takeTest(sess *session, id string) *hookwirev1.TestEndpointResponse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.notes[sess.id]
+	if n == nil || n.test == nil || n.test.SubscriptionID != id {
+		return nil
+	}
+	t := n.test.Resp
+	n.test = nil
+	return t
 }
 
 // validCSRF reports whether r's form carries the session's CSRF token.

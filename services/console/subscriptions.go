@@ -12,6 +12,7 @@ import (
 // Bounds of the work one page does.
 const (
 	listPageSize = 50   // subscriptions per page of the list
+	textScan     = 1000 // subscriptions one page of a text search reads at most
 	treeMax      = 5000 // subscriptions read to draw the scope tree
 )
 
@@ -30,27 +31,22 @@ var statusFilter = map[string]hookwirev1.SubscriptionStatus{
 }
 
 // listSubscriptions: the scope tree the token sees beside one page of its
-// subscriptions, filtered by scope subtree, status, event type and text
-// (label, URL or id; applied to the page the API returned).
+// subscriptions, filtered by scope subtree, status, event type (by the
+// API) and text (label, URL or id; see textPage).
 func (c *Console) listSubscriptions(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	p := &subscriptionsPage{Status: q.Get("status"), EventType: strings.TrimSpace(q.Get("event_type")),
 		Q: strings.TrimSpace(q.Get("q")), Scope: q.Get("scope"), Page: q.Get("page")}
 	ctx := s.call(r.Context())
-	resp, err := c.reg.ListSubscriptions(ctx, &hookwirev1.ListSubscriptionsRequest{
+	var err error
+	p.Subs, p.Next, err = c.textPage(ctx, &hookwirev1.ListSubscriptionsRequest{
 		Scope: p.Scope, IncludeDescendants: true, Status: statusFilter[p.Status],
 		EventType: p.EventType, PageSize: listPageSize, PageToken: p.Page,
-	})
+	}, p.Q)
 	if err != nil {
 		c.failed(w, r, s, "list subscriptions", err)
 		return
 	}
-	for _, sub := range resp.GetSubscriptions() {
-		if matchesText(sub, p.Q) {
-			p.Subs = append(p.Subs, sub)
-		}
-	}
-	p.Next = resp.GetNextPageToken()
 	all, truncated, err := c.allSubscriptions(ctx, hookwirev1.SubscriptionStatus_SUBSCRIPTION_STATUS_UNSPECIFIED, treeMax)
 	if err != nil {
 		c.failed(w, r, s, "list subscriptions", err)
@@ -58,6 +54,31 @@ func (c *Console) listSubscriptions(w http.ResponseWriter, r *http.Request, s *s
 	}
 	p.Tree, p.TreeTruncated = scopeTree(all, p.Scope), truncated
 	c.render(w, r, s, http.StatusOK, "subscriptions", p)
+}
+
+// textPage is one page of req's subscriptions that match text. The API
+// has no text filter, so without one a page is an API page; with one, API
+// pages are read on until listPageSize match or textScan subscriptions
+// were read, and the next token continues after the last API page read:
+// every match is on some page, once.
+func (c *Console) textPage(ctx context.Context, req *hookwirev1.ListSubscriptionsRequest, text string) ([]*hookwirev1.Subscription, string, error) {
+	var out []*hookwirev1.Subscription
+	for read := 0; ; {
+		resp, err := c.reg.ListSubscriptions(ctx, req)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, sub := range resp.GetSubscriptions() {
+			if matchesText(sub, text) {
+				out = append(out, sub)
+			}
+		}
+		read += len(resp.GetSubscriptions())
+		req.PageToken = resp.GetNextPageToken()
+		if text == "" || req.PageToken == "" || len(out) >= listPageSize || read >= textScan {
+			return out, req.PageToken, nil
+		}
+	}
 }
 
 func matchesText(sub *hookwirev1.Subscription, text string) bool {

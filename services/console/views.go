@@ -118,9 +118,26 @@ var funcs = template.FuncMap{
 		}
 		return as[len(as)-1]
 	},
+	"fieldErr": func(errs map[string]string, name string) fieldError {
+		return fieldError{ID: name + "-error", Msg: errs[name]}
+	},
+	"invalid": invalidAttrs,
 	"trigger": func(t hookwirev1.AttemptTrigger) string {
 		return strings.ToLower(strings.TrimPrefix(t.String(), "ATTEMPT_TRIGGER_"))
 	},
+}
+
+// fieldError is a form input's error message and the id that ties it to
+// the input (aria-describedby).
+type fieldError struct{ ID, Msg string }
+
+// invalidAttrs marks a form input whose value the API refused, for
+// assistive technology: aria-invalid, and its message as its description.
+func invalidAttrs(errs map[string]string, name string) template.HTMLAttr {
+	if errs[name] == "" {
+		return ""
+	}
+	return template.HTMLAttr(`aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(name) + `-error"`)
 }
 
 func subStatus(s hookwirev1.SubscriptionStatus) string {

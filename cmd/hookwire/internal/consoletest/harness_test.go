@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,6 +165,40 @@ func (s *stack) waitDelivery(t *testing.T, eventID string) *hookwirev1.Delivery 
 	}
 	t.Fatalf("no delivery of %s with an attempt within 30s", eventID)
 	return nil
+}
+
+// deliveredWithin reports whether the event has a delivery with an attempt
+// within d.
+func (s *stack) deliveredWithin(t *testing.T, eventID string, d time.Duration) bool {
+	t.Helper()
+	del := hookwirev1.NewDeliveryServiceClient(s.conn)
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); <-time.After(20 * time.Millisecond) {
+		resp, err := del.ListDeliveries(s.root(context.Background()), &hookwirev1.ListDeliveriesRequest{EventId: eventID})
+		if err != nil {
+			t.Fatalf("list deliveries of %s: %v", eventID, err)
+		}
+		if ds := resp.GetDeliveries(); len(ds) > 0 && len(ds[0].GetAttempts()) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// indexed returns once the dispatcher delivers to the subscription just
+// created at scope, and so to every one created before it (its match index
+// follows the subscription bucket in order): an event published before the
+// index has it matches nothing. It publishes probe events at scope until
+// one is delivered.
+func (s *stack) indexed(t *testing.T, scope string) {
+	t.Helper()
+	for i, deadline := 0, time.Now().Add(30*time.Second); time.Now().Before(deadline); i++ {
+		id := fmt.Sprintf("probe-%s-%d", strings.ReplaceAll(scope, "/", "-"), i)
+		s.publish(t, id, scope)
+		if s.deliveredWithin(t, id, 2*time.Second) {
+			return
+		}
+	}
+	t.Fatalf("no probe event at %s was delivered within 30s", scope)
 }
 
 // receiver is a subscriber endpoint answering with a status the test sets.

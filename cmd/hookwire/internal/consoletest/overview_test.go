@@ -28,24 +28,30 @@ func TestOverviewRanksFailedAttempts(t *testing.T) {
 	down := newReceiver(t)
 	down.status.Store(http.StatusServiceUnavailable)
 	// Each subscription at its own leaf, so that each gets only its own
-	// events: one failed first attempt per event (the retry is minutes away).
-	var old string
-	for _, x := range []struct {
+	// events: one failed first attempt per event (the retry is minutes
+	// away). A healthy probe subscription, created last, tells when the
+	// dispatcher has them all.
+	subs := []struct {
 		label, scope string
 		events       int
-	}{{"Loud hook", scopeA + "/terminals/1", 3}, {"Quiet hook", scopeA + "/terminals/2", 1},
-		{"Old retries", scopeA + "/terminals/3", 0}, {"Elsewhere hook", scopeB + "/merchants/9", 2}} {
-		id := s.createSub(t, &hookwirev1.Subscription{Label: x.label, Url: down.URL + "/h", Scope: x.scope,
+		id           string
+	}{{"Loud hook", scopeA + "/terminals/1", 3, ""}, {"Quiet hook", scopeA + "/terminals/2", 1, ""},
+		{"Old retries", scopeA + "/terminals/3", 0, ""}, {"Elsewhere hook", scopeB + "/merchants/9", 2, ""}}
+	for i, x := range subs {
+		subs[i].id = s.createSub(t, &hookwirev1.Subscription{Label: x.label, Url: down.URL + "/h", Scope: x.scope,
 			EventTypes: []string{"transaction.sale.success"}}).GetSubscription().GetId()
-		if x.events == 0 {
-			old = id
-		}
+	}
+	up := newReceiver(t)
+	s.createSub(t, &hookwirev1.Subscription{Label: "Probe", Url: up.URL, Scope: scopeA + "/terminals/9", EventTypes: []string{"*"}})
+	s.indexed(t, scopeA+"/terminals/9")
+	for _, x := range subs {
 		for i := range x.events {
-			ev := fmt.Sprintf("%s-%d", id, i)
+			ev := fmt.Sprintf("%s-%d", x.id, i)
 			s.publish(t, ev, x.scope)
 			s.waitDelivery(t, ev)
 		}
 	}
+	old := subs[2].id
 	// Old retries: a delivery created two days ago, written as the
 	// dispatcher would have, by a store whose clock says so.
 	now := time.Now().UTC()
