@@ -57,7 +57,7 @@ func (c *Console) showSubscription(w http.ResponseWriter, r *http.Request, s *se
 	q := r.URL.Query()
 	p := &subscriptionPage{Sub: resp.GetSubscription(), State: q.Get("state"), Since: q.Get("since"), Test: test}
 	for _, d := range p.Sub.GetRetryPolicy().GetDelays() {
-		p.RetryPolicy = append(p.RetryPolicy, d.AsDuration().String())
+		p.RetryPolicy = append(p.RetryPolicy, shortDuration(d.AsDuration()))
 	}
 	p.Deliveries, p.Truncated, err = c.recentDeliveries(ctx, &hookwirev1.ListDeliveriesRequest{
 		SubscriptionId: id, State: stateFilter[p.State],

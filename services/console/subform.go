@@ -46,7 +46,7 @@ func formFromSubscription(sub *hookwirev1.Subscription) subForm {
 	}
 	var delays []string
 	for _, d := range sub.GetRetryPolicy().GetDelays() {
-		delays = append(delays, d.AsDuration().String())
+		delays = append(delays, shortDuration(d.AsDuration()))
 	}
 	f.RetryDelays = strings.Join(delays, ", ")
 	if sub.GetRetryPolicy() != nil && len(delays) == 0 {
@@ -60,7 +60,7 @@ func formFromSubscription(sub *hookwirev1.Subscription) subForm {
 		f.MaxInFlight = strconv.Itoa(int(n))
 	}
 	if t := sub.GetTimeout(); t != nil {
-		f.Timeout = t.AsDuration().String()
+		f.Timeout = shortDuration(t.AsDuration())
 	}
 	var lines []string
 	for _, k := range slices.Sorted(maps.Keys(sub.GetAttributeFilters())) {

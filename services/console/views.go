@@ -169,6 +169,19 @@ func formatDuration(d *durationpb.Duration) string {
 	return v.Round(time.Millisecond).String()
 }
 
+// shortDuration is d as an operator writes it: "5m", "1h30m", "90s"
+// rather than Go's "5m0s", "1h30m0s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // query builds "?k=v&…" from pairs, leaving out empty values.
 func query(pairs ...string) string {
 	q := url.Values{}
