@@ -128,6 +128,15 @@ func partitionName(table string, day time.Time) string {
 	return table + "_p" + day.Format("20060102")
 }
 
+// EnsurePartitions creates the daily partitions from first to last (UTC
+// days, inclusive) that do not exist yet, under the schema lock. The store
+// makes today's and the coming days' itself; this is for loading older
+// history (an import, the benchmark's W6). Partitions past the retention
+// are dropped by the next maintenance round.
+func (p *PG) EnsurePartitions(ctx context.Context, first, last time.Time) error {
+	return ensurePartitions(ctx, p.pool, first, last)
+}
+
 // ensurePartitions creates the partitions of every day from first to last
 // (UTC days, inclusive) that do not exist yet.
 func ensurePartitions(ctx context.Context, pool *pgxpool.Pool, first, last time.Time) error {

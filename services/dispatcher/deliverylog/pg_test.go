@@ -184,3 +184,26 @@ func TestPGOutage(t *testing.T) {
 		t.Fatalf("%d attempts stored (%v), want %d: none lost, none twice", attempts, err, writers*each)
 	}
 }
+
+// EnsurePartitions makes past days' partitions (loading older history):
+// a delivery created five days ago can then be written and read, with its
+// attempts, in its own day's partition.
+func TestPGEnsurePartitionsForPastDays(t *testing.T) {
+	pg := testkit.StartPostgres(t)
+	c := newClock(contractStart)
+	p := openPG(t, pg.NewDatabase(t), c)
+	ctx := context.Background()
+	if err := p.EnsurePartitions(ctx, contractStart.AddDate(0, 0, -5), contractStart.AddDate(0, 0, -1)); err != nil {
+		t.Fatal(err)
+	}
+	got := partitions(t, p)
+	if len(got) != 9 || got[0] != "deliveries_p20261118" {
+		t.Fatalf("partitions %v, want the 18th to the 26th", got)
+	}
+	c.set(contractStart.AddDate(0, 0, -5))
+	d := record(t, p, delivery("sub1", 1, "acquirers/1"), 200, deliverylog.Delivered)
+	var part string
+	if err := p.Pool().QueryRow(ctx, `SELECT tableoid::regclass::text FROM delivery_attempts WHERE delivery_id = $1`, d.ID).Scan(&part); err != nil || part != "delivery_attempts_p20261118" {
+		t.Fatalf("attempt in %q (%v), want delivery_attempts_p20261118", part, err)
+	}
+}
