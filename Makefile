@@ -96,13 +96,16 @@ run: ## Start everything in one process: hookwire dev (embedded NATS + Redis); A
 
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count=1
 
-# Flags of the end-to-end benchmark, e.g. BENCH_ARGS='-w1-events 100000 -w4-backlog 1000000'.
+# Flags of the end-to-end benchmark, e.g. BENCH_ARGS='-w1-events 100000 -w4-backlog 1000000';
+# W6 (10M retained deliveries, about 4 of the run's minutes) is scaled by W6_RECORDS
+# (W6_RECORDS=1000000 for a quick run; -workloads without 6 skips it).
 BENCH_ARGS ?=
+W6_RECORDS ?= 10000000
 
 .PHONY: bench
-bench: redis-server ## End-to-end benchmark W1-W5 on real processes; results in bench/results (BENCH_ARGS=-h lists flags)
+bench: redis-server postgresql ## End-to-end benchmark: W1, W2, W4 on each delivery log store (embedded, PostgreSQL), W3, W5, W6 (10M retained deliveries); results in bench/results (BENCH_ARGS=-h lists flags)
 	go build -o $(BIN)/hookwire-bench ./bench
-	$(BIN)/hookwire-bench -repo $(CURDIR) -out $(CURDIR)/bench/results $(BENCH_ARGS)
+	$(BIN)/hookwire-bench -repo $(CURDIR) -out $(CURDIR)/bench/results -w6-records $(W6_RECORDS) $(BENCH_ARGS)
 
 # Flags of the fault run, e.g. CHAOS_ARGS='-kills 10 -rate 300' (-short: the CI version).
 CHAOS_ARGS ?=

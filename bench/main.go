@@ -1,8 +1,11 @@
 // Command bench is Hookwire's end-to-end benchmark (`make bench`): it
 // builds the services, stands up NATS JetStream, redis-server, registry,
 // ingest, dispatcher and the receivers as separate processes on this
-// machine, runs workloads W1-W5 of issue 6, and writes the results as JSON
-// and Markdown under bench/results.
+// machine, runs workloads W1-W5 of issue 6 and W6 of issue 11, and writes
+// the results as JSON and Markdown under bench/results. W1, W2 and W4 run
+// once per delivery log store (-stores: the embedded JetStream KV store,
+// then PostgreSQL, a private server the bench starts), each on a fresh
+// stack.
 //
 //	go run ./bench [flags]      # the benchmark (from the repository root)
 //	bench natsd -port P -dir D  # internal: the JetStream server process
@@ -60,6 +63,11 @@ type config struct {
 	profiled    bool
 	keep        bool
 	rev         string
+	stores      string
+	w6Records   int
+	w6BigSub    int
+	w6Days      int
+	w6Queries   int
 }
 
 func parseFlags(args []string) (config, error) {
@@ -67,7 +75,12 @@ func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&c.repo, "repo", ".", "repository root (the go.work directory)")
 	fs.StringVar(&c.out, "out", "bench/results", "results directory")
-	fs.StringVar(&c.workloads, "workloads", "1,2,4,3,5", "workloads to run, comma-separated; they run in the order W1 W2 W4 W3 (+W2 again with W3's subscriptions) W5")
+	fs.StringVar(&c.workloads, "workloads", "1,2,4,3,6,5", "workloads to run, comma-separated; per store W1 W2 W4, then on the last store W3 (+W2 again with W3's subscriptions) and W6, then W5")
+	fs.StringVar(&c.stores, "stores", "embedded,postgres", "delivery log stores to run W1, W2 and W4 on, each on a fresh stack, in this order (embedded: JetStream KV; postgres: a private PostgreSQL); W3 and W6 run on the last")
+	fs.IntVar(&c.w6Records, "w6-records", 10_000_000, "W6 deliveries bulk-loaded into the PostgreSQL store (COPY)")
+	fs.IntVar(&c.w6BigSub, "w6-big-sub", 1_000_000, "W6 deliveries of the one subscription that is listed")
+	fs.IntVar(&c.w6Days, "w6-days", 30, "W6 days of partitions the deliveries are spread over")
+	fs.IntVar(&c.w6Queries, "w6-queries", 300, "W6 ListDeliveries calls timed per page (first, deep)")
 	fs.IntVar(&c.subs, "subs", 10, "receivers and matching subscriptions of W1/W2")
 	fs.IntVar(&c.payload, "payload", 1024, "event data bytes")
 	fs.IntVar(&c.w1Events, "w1-events", 20000, "W1 events (deliveries = events x subs)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"time"
 )
 
@@ -16,7 +17,7 @@ type ProcUsage struct {
 // meter measures CPU and peak RSS of every process over one workload.
 type meter struct {
 	names  []string
-	pids   []int
+	procs  []*proc
 	before []usage
 }
 
@@ -25,13 +26,14 @@ func (b *bench) startMeter() *meter {
 	m := &meter{}
 	for _, p := range b.st.processes() {
 		m.names = append(m.names, p.name)
-		m.pids = append(m.pids, p.pid())
+		m.procs = append(m.procs, p)
 	}
 	m.names = append(m.names, "harness (load generator)")
-	m.pids = append(m.pids, os.Getpid())
-	for _, pid := range m.pids {
-		_ = resetPeak(pid)
-		u, _ := readUsage(pid)
+	self, _ := os.FindProcess(os.Getpid())
+	m.procs = append(m.procs, &proc{cmd: &exec.Cmd{Process: self}})
+	for _, p := range m.procs {
+		_ = resetPeak(p.pid())
+		u, _ := usageOf(p)
 		m.before = append(m.before, u)
 	}
 	return m
@@ -39,9 +41,9 @@ func (b *bench) startMeter() *meter {
 
 // stop returns each process's CPU seconds since start and its peak RSS.
 func (m *meter) stop() []ProcUsage {
-	out := make([]ProcUsage, len(m.pids))
-	for i, pid := range m.pids {
-		u, _ := readUsage(pid)
+	out := make([]ProcUsage, len(m.procs))
+	for i, p := range m.procs {
+		u, _ := usageOf(p)
 		out[i] = ProcUsage{
 			Name:       m.names[i],
 			CPUSeconds: round((u.CPU - m.before[i].CPU).Seconds(), 2),

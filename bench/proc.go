@@ -27,6 +27,9 @@ type proc struct {
 	log  string
 	done chan struct{}
 	err  error
+	// group: measure the process with its children (a postmaster and
+	// its backends) with readGroupUsage.
+	group bool
 }
 
 // procs are every child started; killAll ends them all.
@@ -38,6 +41,12 @@ type procs struct {
 // start runs bin with args and env (added to the harness's environment);
 // stdout and stderr go to dir/name.log.
 func (ps *procs) start(dir, name, bin string, args, env []string) (*proc, error) {
+	return ps.startAs(dir, name, bin, args, env, nil)
+}
+
+// startAs is start with the process run as cred's user (nil: the
+// harness's): PostgreSQL refuses to run as root.
+func (ps *procs) startAs(dir, name, bin string, args, env []string, cred *syscall.Credential) (*proc, error) {
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -46,7 +55,7 @@ func (ps *procs) start(dir, name, bin string, args, env []string) (*proc, error)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, bin, err)
@@ -78,6 +87,16 @@ func (ps *procs) killAll() {
 		case <-time.After(5 * time.Second):
 			fmt.Fprintf(os.Stderr, "bench: %s (pid %d) did not exit after SIGKILL\n", p.name, p.cmd.Process.Pid)
 		}
+	}
+}
+
+// stop kills p's process group and waits (bounded) for it to exit.
+func (p *proc) stop() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		fmt.Fprintf(os.Stderr, "bench: %s (pid %d) did not exit after SIGKILL\n", p.name, p.cmd.Process.Pid)
 	}
 }
 
@@ -167,4 +186,73 @@ func parseStatus(r io.Reader) (rss, hwm int64, err error) {
 // next peak read is the peak of one workload.
 func resetPeak(pid int) error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// usageOf is p's usage: readUsage, or readGroupUsage for a group.
+func usageOf(p *proc) (usage, error) {
+	if p.group {
+		return readGroupUsage(p.pid())
+	}
+	return readUsage(p.pid())
+}
+
+// readGroupUsage is the usage of the process pid and its children (a
+// postmaster and its backends, each in a session of its own): the CPU of
+// each plus what pid reaped from ended ones (its cutime+cstime), and the
+// sum of their Pss (proportional set size: shared memory such as
+// shared_buffers counted once, not per backend) as both RSS and peak.
+func readGroupUsage(pid int) (usage, error) {
+	var u usage
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return u, err
+	}
+	for _, d := range dirs {
+		n, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:]) // f[0] is field 3 (state), f[1] field 4 (ppid)
+		if len(f) < 15 || (n != pid && f[1] != strconv.Itoa(pid)) {
+			continue
+		}
+		last := 12 // utime, stime
+		if n == pid {
+			last = 14 // and cutime, cstime
+		}
+		ticks := int64(0)
+		for _, v := range f[11 : last+1] {
+			t, _ := strconv.ParseInt(v, 10, 64)
+			ticks += t
+		}
+		u.CPU += time.Duration(ticks) * time.Second / clockTicks
+		u.RSSKiB += readPss(n)
+	}
+	u.PeakKiB = u.RSSKiB
+	return u, nil
+}
+
+// readPss is the Pss line of /proc/<pid>/smaps_rollup in KiB (0 if
+// unreadable).
+func readPss(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }

@@ -40,6 +40,8 @@ type stack struct {
 	control   string
 	ports     []int
 	extraEnv  []string
+	bin       string            // the services' binaries (default dir/bin)
+	pg        *pgServer         // the delivery log's PostgreSQL; nil: the embedded store (JetStream KV)
 	httpAddr  map[string]string // pprof address of each process: the services' HOOKWIRE_PPROF_ADDR, nats-server's ProfPort
 	metrics   map[string]string // each service's HOOKWIRE_HTTP_ADDR (/metrics)
 }
@@ -118,6 +120,9 @@ func (st *stack) up(ctx context.Context, receiverPorts int) error {
 		"HOOKWIRE_REDIS_URL=redis://" + st.redisAddr, "HOOKWIRE_ALLOW_HTTP=true", "HOOKWIRE_ALLOW_CIDRS=127.0.0.0/8",
 		// W3 puts 10,000 subscriptions at the root scope.
 		"HOOKWIRE_MAX_SUBSCRIPTIONS_PER_SCOPE=1000000"}
+	if st.pg != nil {
+		common = append(common, "HOOKWIRE_DELIVERY_LOG_URL="+st.pg.url) // trust auth: no password in it
+	}
 	common = append(common, st.extraEnv...)
 	// The registry first: it creates the buckets and loads the catalog
 	// the others read.
@@ -140,7 +145,11 @@ func (st *stack) up(ctx context.Context, receiverPorts int) error {
 			st.metrics = map[string]string{}
 		}
 		st.metrics[s] = httpAddr
-		p, err := st.ps.start(st.dir, s, filepath.Join(st.dir, "bin", s), nil, env)
+		bin := st.bin
+		if bin == "" {
+			bin = filepath.Join(st.dir, "bin")
+		}
+		p, err := st.ps.start(st.dir, s, filepath.Join(bin, s), nil, env)
 		if err != nil {
 			return err
 		}
@@ -266,5 +275,22 @@ func grpcHealthy(ctx context.Context, addr string) error {
 
 // processes lists the measured processes by name, in report order.
 func (st *stack) processes() []*proc {
-	return []*proc{st.nats, st.redis, st.registry, st.ingest, st.dispatch, st.recv}
+	ps := []*proc{st.nats, st.redis, st.registry, st.ingest, st.dispatch, st.recv}
+	if st.pg != nil {
+		ps = append(ps, st.pg.proc)
+	}
+	return ps
+}
+
+// down stops every process of the stack (the services first) and removes
+// PostgreSQL's directory: the next store's stack starts from nothing.
+func (st *stack) down() {
+	for _, p := range []*proc{st.dispatch, st.ingest, st.registry, st.recv, st.redis, st.nats} {
+		if p != nil {
+			p.stop()
+		}
+	}
+	if st.pg != nil {
+		st.pg.close()
+	}
 }

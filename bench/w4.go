@@ -30,6 +30,20 @@ type W4Result struct {
 	Healthy        *W2Result          `json:"healthy"`
 	TasksHeld      float64            `json:"tasks_held_during_build"`
 	P99VsW2        float64            `json:"healthy_p99_over_w2_p99"`
+	// PostgresBefore and PostgresAfter are the delivery log's PostgreSQL
+	// (its memory and disk), reported apart from the extra RSS.
+	PostgresBefore *pgFigures `json:"postgres_before,omitempty"`
+	PostgresAfter  *pgFigures `json:"postgres_after,omitempty"`
+}
+
+// postgresApart is the PostgreSQL figures for the target line ("" for
+// the embedded store).
+func (w *W4Result) postgresApart() string {
+	if w.PostgresBefore == nil || w.PostgresAfter == nil {
+		return ""
+	}
+	return fmt.Sprintf("; PostgreSQL apart: memory %+.0f MiB, log disk %+.0f MiB",
+		w.PostgresAfter.MemMiB-w.PostgresBefore.MemMiB, w.PostgresAfter.DiskMiB-w.PostgresBefore.DiskMiB)
 }
 
 // backlogProcs are the processes whose RSS the backlog may grow.
@@ -62,6 +76,7 @@ func (b *bench) w4(ctx context.Context, w2p99 float64) (*W4Result, error) {
 		return nil, fmt.Errorf("zcard %s: %w", retriesKey, err)
 	}
 	r.RSSBeforeMiB = b.rss()
+	r.PostgresBefore = b.pgFigures(ctx)
 	held0 := b.tasksHeld(ctx)
 	m := b.startMeter()
 	start := time.Now()
@@ -109,6 +124,7 @@ func (b *bench) w4(ctx context.Context, w2p99 float64) (*W4Result, error) {
 		return nil, err
 	}
 	r.RSSAfterMiB = b.rss()
+	r.PostgresAfter = b.pgFigures(ctx)
 	for _, n := range backlogProcs {
 		r.ExtraRSSMiB += r.RSSAfterMiB[n] - r.RSSBeforeMiB[n]
 	}

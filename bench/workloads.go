@@ -20,6 +20,7 @@ type bench struct {
 	pub   *publisher.Client
 	stats statsClient
 	res   *Results
+	store string // the delivery log store of st (storeEmbedded, storePostgres)
 }
 
 func (b *bench) url(i int, kind string) string {
@@ -122,11 +123,11 @@ func (b *bench) publishRate(ctx context.Context, tag string, rate int, d time.Du
 }
 
 // healthySubs creates the receivers' 10 subscriptions for W1, W2 and
-// W4's healthy load.
+// the healthy loads of W4 and W6.
 func (b *bench) healthySubs(ctx context.Context) error {
 	specs := make([]subSpec, b.cfg.subs)
 	for i := range specs {
-		specs[i] = subSpec{url: b.url(i, "ok"), tags: []string{"w1", "w2", "w4h", "w2b"}}
+		specs[i] = subSpec{url: b.url(i, "ok"), tags: []string{"w1", "w2", "w4h", "w2b", "w6h"}}
 	}
 	if _, err := createSubs(ctx, b.reg, specs, 4); err != nil {
 		return err

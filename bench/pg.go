@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookwire/hookwire/pkg/testkit"
+)
+
+// pgServer is the benchmark's own PostgreSQL for the delivery log: a fresh
+// cluster (initdb) in a temp dir of its own, on a free loopback port, run
+// as a child of the harness so that it is measured and killed with the
+// rest. The machine's own server on 5432 is never used. Durability is
+// PostgreSQL's default (fsync and synchronous_commit on): the dispatcher's
+// commits cost what they cost in production.
+type pgServer struct {
+	proc *proc
+	dir  string // data directory and socket live under it; removed by close
+	port int
+	url  string // database "hookwire" as superuser "hookwire", trust auth on loopback
+}
+
+// pgSettings are the server's settings beyond the defaults: room for the
+// W6 bulk load's WAL between checkpoints, and the services' connections.
+var pgSettings = []string{"max_connections=200", "max_wal_size=4GB", "checkpoint_timeout=15min", "shared_buffers=256MB"}
+
+// startPostgres initialises and starts the server; logs go to logDir.
+// As root the server runs as the user "postgres" (Debian's package makes
+// it): initdb and postgres refuse to run as root.
+func startPostgres(ctx context.Context, ps *procs, logDir string) (*pgServer, error) {
+	bin, err := testkit.PostgresBinDir() // $HOOKWIRE_PG_BIN, Debian's versioned bin dir, PATH
+	if err != nil {
+		return nil, err
+	}
+	// Not under the workspace: it is private to root, and the server may
+	// run as another user.
+	dir, err := os.MkdirTemp("", "hookwire-bench-pg-")
+	if err != nil {
+		return nil, err
+	}
+	pg := &pgServer{dir: dir}
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		if cred, err = postgresUser(); err == nil {
+			err = os.Chown(dir, int(cred.Uid), int(cred.Gid))
+		}
+		if err != nil {
+			pg.close()
+			return nil, fmt.Errorf("postgres as root: %w", err)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "hookwire", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	initdb.Dir = dir
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := initdb.CombinedOutput(); err != nil {
+		pg.close()
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		pg.close()
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	pg.port, _ = strconv.Atoi(port)
+	args := []string{"-D", data, "-p", port, "-k", dir, "-c", "listen_addresses=127.0.0.1"}
+	for _, s := range pgSettings {
+		args = append(args, "-c", s)
+	}
+	if pg.proc, err = ps.startAs(logDir, "postgres", filepath.Join(bin, "postgres"), args, nil, cred); err != nil {
+		pg.close()
+		return nil, err
+	}
+	pg.proc.group = true // measured with its backends
+	admin := fmt.Sprintf("postgres://hookwire@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
+	if err := waitFor(ctx, 30*time.Second, pg.proc, func(ctx context.Context) error {
+		c, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			return err
+		}
+		defer c.Close(context.Background())
+		_, err = c.Exec(ctx, "CREATE DATABASE hookwire")
+		return err
+	}); err != nil {
+		pg.close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pg.url = fmt.Sprintf("postgres://hookwire@127.0.0.1:%d/hookwire?sslmode=disable", pg.port)
+	return pg, nil
+}
+
+func postgresUser() (*syscall.Credential, error) {
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("no user postgres to run the server as (apt-get install postgresql makes it): %w", err)
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("user postgres: uid %q gid %q", u.Uid, u.Gid)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// close stops the server (fast shutdown: its backends, each in a session
+// of its own, are not in the postmaster's process group) and removes its
+// directory.
+func (pg *pgServer) close() {
+	if p := pg.proc; p != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-p.done:
+		case <-time.After(20 * time.Second):
+			p.stop()
+		}
+	}
+	_ = os.RemoveAll(pg.dir)
+}
+
+// logDisk is the delivery log's bytes on disk: pg_total_relation_size
+// (heap, TOAST, indexes) of every partition of both tables, split by table.
+func logDisk(ctx context.Context, c *pgx.Conn) (deliveries, attempts int64, err error) {
+	err = c.QueryRow(ctx, `SELECT
+		coalesce(sum(pg_total_relation_size(c.oid)) FILTER (WHERE p.relname = 'deliveries'), 0)::bigint,
+		coalesce(sum(pg_total_relation_size(c.oid)) FILTER (WHERE p.relname = 'delivery_attempts'), 0)::bigint
+		FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+		WHERE p.relname IN ('deliveries', 'delivery_attempts')`).Scan(&deliveries, &attempts)
+	return deliveries, attempts, err
+}
+
+// pgFigures are the PostgreSQL server's memory (Pss of its processes) and
+// the delivery log's disk, reported apart from nats + redis + dispatcher.
+type pgFigures struct {
+	MemMiB  float64 `json:"pss_mib"`
+	DiskMiB float64 `json:"log_disk_mib"`
+}
+
+func (b *bench) pgFigures(ctx context.Context) *pgFigures {
+	if b.st.pg == nil {
+		return nil
+	}
+	f := &pgFigures{}
+	if u, err := usageOf(b.st.pg.proc); err == nil {
+		f.MemMiB = round(float64(u.RSSKiB)/1024, 1)
+	}
+	c, err := pgx.Connect(ctx, b.st.pg.url)
+	if err != nil {
+		return f
+	}
+	defer c.Close(context.Background())
+	if d, a, err := logDisk(ctx, c); err == nil {
+		f.DiskMiB = round(float64(d+a)/(1<<20), 1)
+	}
+	return f
+}
