@@ -1,17 +1,43 @@
 // Package deliverylog is the durable log of deliveries: one record per
-// (event, subscription) with its state and attempts, kept as JSON in the
-// JetStream KV bucket "hookwire_deliveries".
+// (event, subscription) with its state and attempts. Two stores hold to
+// one contract (Store, store_contract_test.go): PG on PostgreSQL
+// (HOOKWIRE_DELIVERY_LOG_URL), for production, and Log, JSON records in
+// the JetStream KV bucket "hookwire_deliveries", the embedded default.
+//
+// # PostgreSQL
+//
+// Tables deliveries and delivery_attempts (migrations/), both partitioned
+// by range on the delivery's creation day (UTC, one partition a day,
+// <table>_pYYYYMMDD); a delivery's attempts live in its partition. The
+// migrations are embedded and run at start under an advisory lock, as
+// are partition changes: today's and the next three days' partitions are
+// made at start and hourly, and those whose day ended more than the
+// retention ago are dropped whole (no row is deleted one by one).
+// Listings are keyset-paged on (created_at, id), newest first, each
+// filter served by an index, so a page deep in a subscription's million
+// deliveries costs what the first does.
+//
+// RecordAttempt returns once its attempt is committed. Concurrent calls
+// are group-committed: up to four transactions in flight, each taking
+// every request waiting (up to Config.WriteBatch, one per delivery) into
+// one pipelined round trip: a transaction-scoped advisory lock per
+// delivery (taken in one order) and one statement that updates the
+// delivery where it exists in any partition, inserts it into today's
+// where not, and appends the attempt numbered after its last. While
+// PostgreSQL is unreachable a call retries with back-off, so the caller's
+// task stays unacknowledged; a retry after a commit that may have landed
+// skips an attempt already stored with the same start time.
 //
 // # Keys and ids
 //
-// The key is "<subscription id>.<event key>", where the event key is the
+// The KV key is "<subscription id>.<event key>", where the event key is the
 // first 24 hex characters of SHA-256(event_id): event ids are free text, the
 // key must be a KV-safe token. The public delivery id, also the webhook-id
 // header, is "<subscription id>_<event key>" (ID, ParseID). Both are derived
 // from the pair, so every worker, retry, redelivery and replay finds the same
 // record without a lookup table.
 //
-// # Writes: one KV write per attempt
+// # JetStream KV: one write per attempt
 //
 // The bucket keeps one revision per key (History 1); the TTL is the
 // retention (default 30 days, HOOKWIRE_DELIVERY_RETENTION), counted from a
@@ -37,7 +63,7 @@
 // record keeps its last 50 attempts. Attempt numbers are assigned by the log
 // (last + 1), so redeliveries continue the sequence.
 //
-// # Listing and page tokens
+// # JetStream KV: listing and page tokens
 //
 // List reads the bucket's backing stream through a short-lived ephemeral
 // consumer (AckNone, memory storage) filtered on

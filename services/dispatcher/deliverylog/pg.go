@@ -32,9 +32,10 @@ func WithPGClock(now func() time.Time) PGOption { return func(p *PG) { p.now = n
 // WithPGLogger sets the logger of outages and partition maintenance.
 func WithPGLogger(l *slog.Logger) PGOption { return func(p *PG) { p.log = l } }
 
-// OpenPostgres connects to cfg.URL, applies the migrations and creates the
-// partitions of the retained days and the next ones, all under an advisory
-// lock (several dispatchers may start at once). Close releases it.
+// OpenPostgres connects to cfg.URL, applies the migrations, creates
+// today's and the next days' partitions and drops those past the
+// retention, all under an advisory lock (several dispatchers may start at
+// once). Close releases it.
 func OpenPostgres(ctx context.Context, cfg Config, opts ...PGOption) (*PG, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
