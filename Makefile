@@ -68,8 +68,20 @@ chromium: ## Install Debian's chromium with apt when it is missing (the console'
 		fi; \
 	fi
 
+.PHONY: firefox
+firefox: ## Install Debian's firefox-esr with apt when it is missing (the console's Firefox check needs it)
+	@if ! command -v firefox-esr >/dev/null 2>&1 && ! command -v firefox >/dev/null 2>&1 && [ -z "$$HOOKWIRE_FIREFOX" ]; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			echo "firefox-esr not found: installing it with apt-get"; \
+			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+			$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq firefox-esr >/dev/null || exit 1; \
+		else \
+			echo "Firefox is required by the console's Firefox check: install it and set HOOKWIRE_FIREFOX to its path"; exit 1; \
+		fi; \
+	fi
+
 .PHONY: test
-test: redis-server postgresql chromium ## Run every test of every module (real JetStream, redis-server and PostgreSQL)
+test: redis-server postgresql chromium firefox ## Run every test of every module (real JetStream, redis-server and PostgreSQL)
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO_TEST) $(TEST_FLAGS) ./...) || exit 1; done
 
 # Flags of hookwire dev, e.g. ARGS='--grpc-addr 127.0.0.1:60051 --http-addr 127.0.0.1:8091 --nats-port 4333'.

@@ -4,6 +4,7 @@ go 1.26.7
 
 require (
 	github.com/alicebob/miniredis/v2 v2.40.0
+	github.com/coder/websocket v1.8.15
 	github.com/hookwire/hookwire/pkg v0.0.0
 	github.com/hookwire/hookwire/services/console v0.0.0
 	github.com/hookwire/hookwire/services/dispatcher v0.0.0-00010101000000-000000000000

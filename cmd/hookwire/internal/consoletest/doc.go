@@ -8,4 +8,10 @@
 // to a directory (relative paths are from the repository root), they save
 // screenshots of the main pages there: docs/screenshots holds the ones the
 // README shows.
+//
+// TestFirefoxRendersTheConsole loads the main pages in headless Firefox
+// (Debian's firefox-esr, which `make test` installs; HOOKWIRE_FIREFOX names
+// another binary) over WebDriver BiDi, which Firefox serves itself on
+// --remote-debugging-port: no geckodriver, and a small client here
+// (bidi_test.go) over a WebSocket.
 package consoletest
