@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -15,6 +16,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/bus"
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/pkg/telemetry"
+	"github.com/hookwire/hookwire/pkg/testkit"
 )
 
 // Every stored event carries, in a lowercase traceparent header, the
@@ -75,19 +77,27 @@ func TestPublishTraceContextAndMetrics(t *testing.T) {
 				t.Fatalf("stored trace %s, want the producer's %s", stored.TraceID(), root.SpanContext().TraceID())
 			}
 
+			// The server span ends (and is exported) after the client has
+			// its answer: wait for it rather than read too early.
 			byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
-			var publish sdktrace.ReadOnlySpan
-			for _, s := range spans.GetSpans().Snapshots() {
-				byID[s.SpanContext().SpanID()] = s
-				if s.Name() == "ingest.publish" {
-					publish = s
+			var publish, server sdktrace.ReadOnlySpan
+			testkit.Eventually(t, 10*time.Second, func() bool {
+				for _, s := range spans.GetSpans().Snapshots() {
+					byID[s.SpanContext().SpanID()] = s
+					if s.Name() == "ingest.publish" {
+						publish = s
+					}
 				}
-			}
-			if publish == nil || publish.SpanContext().SpanID() != stored.SpanID() {
+				if publish == nil {
+					return false
+				}
+				server = byID[publish.Parent().SpanID()]
+				return server != nil
+			}, "the ingest.publish span and its parent to be exported")
+			if publish.SpanContext().SpanID() != stored.SpanID() {
 				t.Fatalf("traceparent span %s is not the ingest.publish span", stored.SpanID())
 			}
-			server := byID[publish.Parent().SpanID()]
-			if server == nil || server.Name() != tc.method || server.SpanKind() != trace.SpanKindServer {
+			if server.Name() != tc.method || server.SpanKind() != trace.SpanKindServer {
 				t.Fatalf("ingest.publish parent = %v, want the %s server span", server, tc.method)
 			}
 			attrs := map[string]string{}
