@@ -51,6 +51,43 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	return s, nil
 }
 
+// FindOrCreateStream returns stream cfg.Name as it is when it exists (its
+// owner may have set it up otherwise: the dispatcher finds the EVENTS
+// stream ingest made) and creates it from cfg when it does not, retrying
+// passing failures of either, the lookup included (see EnsureTimeout): on
+// a fresh cluster a lookup times out like a creation does. A twin that
+// creates it at the same moment makes the creation fail with "already in
+// use", which is retried and then finds it.
+func FindOrCreateStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	var s jetstream.Stream
+	err := ensure(ctx, func(ctx context.Context) (err error) {
+		s, err = js.Stream(ctx, cfg.Name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			s, err = js.CreateStream(ctx, cfg)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find or create stream %s: %w", cfg.Name, err)
+	}
+	return s, nil
+}
+
+// FindStream looks stream name up, retrying passing failures (see
+// EnsureTimeout); a stream that does not exist is reported at once
+// (jetstream.ErrStreamNotFound).
+func FindStream(ctx context.Context, js jetstream.JetStream, name string) (jetstream.Stream, error) {
+	var s jetstream.Stream
+	err := ensure(ctx, func(ctx context.Context) (err error) {
+		s, err = js.Stream(ctx, name)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find stream %s: %w", name, err)
+	}
+	return s, nil
+}
+
 // EnsureKeyValue creates bucket cfg or updates it to cfg, retrying passing
 // failures (see EnsureTimeout).
 func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {

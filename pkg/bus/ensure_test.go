@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -104,5 +105,65 @@ func TestTransient(t *testing.T) {
 		if got := Transient(c.err); got != c.want {
 			t.Errorf("Transient(%v) = %v, want %v", c.err, got, c.want)
 		}
+	}
+}
+
+// A lookup that fails in passing (here: JetStream not yet enabled on the
+// server, as on a node still joining a fresh cluster) is retried until it
+// succeeds; the dispatcher's EVENTS lookup failed its start on it before.
+// A stream that does not exist is created; one that exists is returned as
+// its owner made it, not changed to cfg.
+func TestFindOrCreateStreamWaitsForJetStream(t *testing.T) {
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := js.Stream(ctx, EventsStream); err == nil || !Transient(err) {
+		t.Fatalf("lookup without JetStream: %v, want a passing failure", err)
+	}
+	cfg := EventsConfig(1, time.Minute, time.Hour)
+	found := make(chan error, 1)
+	go func() {
+		_, err := FindOrCreateStream(ctx, js, cfg)
+		found <- err
+	}()
+	// Enable JetStream only once the finder has failed at least once.
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		return nc.Stats().OutMsgs >= 2
+	}, "the finder to try")
+	if err := srv.EnableJetStream(&server.JetStreamConfig{StoreDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-found; err != nil {
+		t.Fatalf("FindOrCreateStream: %v", err)
+	}
+	// It exists now: found as it is, not updated to another config.
+	other := cfg
+	other.MaxAge = 2 * time.Hour
+	s, err := FindOrCreateStream(ctx, js, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.CachedInfo().Config.MaxAge; got != time.Hour {
+		t.Fatalf("existing stream's MaxAge = %s, want %s (left as its owner made it)", got, time.Hour)
+	}
+	if _, err := FindStream(ctx, js, "NOPE"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("FindStream of a missing stream: %v, want ErrStreamNotFound at once", err)
 	}
 }

@@ -186,10 +186,7 @@ func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
 	if s.store, err = subscription.Open(ctx, js, s.cfg.StreamReplicas); err != nil {
 		return err
 	}
-	if s.events, err = js.Stream(ctx, bus.EventsStream); errors.Is(err, jetstream.ErrStreamNotFound) {
-		s.events, err = bus.EnsureEvents(ctx, js, bus.EventsConfig(s.cfg.StreamReplicas, s.cfg.EventsDuplicateWindow, s.cfg.EventsMaxAge))
-	}
-	if err != nil {
+	if s.events, err = bus.FindOrCreateStream(ctx, js, bus.EventsConfig(s.cfg.StreamReplicas, s.cfg.EventsDuplicateWindow, s.cfg.EventsMaxAge)); err != nil {
 		return fmt.Errorf("open stream %s: %w", bus.EventsStream, err)
 	}
 	qcfg := task.QueueConfig{Replicas: s.cfg.StreamReplicas, Dedup: s.cfg.DeliveriesDuplicateWindow, AckTimeout: s.cfg.PublishAckTimeout}

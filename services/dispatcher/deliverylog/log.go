@@ -40,7 +40,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 	if err != nil {
 		return nil, fmt.Errorf("open kv bucket %s: %w", Bucket, err)
 	}
-	stream, err := js.Stream(ctx, "KV_"+Bucket)
+	stream, err := bus.FindStream(ctx, js, "KV_"+Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("open kv bucket %s stream: %w", Bucket, err)
 	}
