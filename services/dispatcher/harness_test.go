@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,9 @@ import (
 	"github.com/hookwire/hookwire/pkg/testkit"
 	"github.com/hookwire/hookwire/services/dispatcher/clock"
 	"github.com/hookwire/hookwire/services/dispatcher/fanout"
+	"github.com/hookwire/hookwire/services/dispatcher/lane"
+	"github.com/hookwire/hookwire/services/dispatcher/park"
+	"github.com/hookwire/hookwire/services/dispatcher/retry"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
@@ -219,19 +223,63 @@ func (h *harness) message(id string) *nats.Msg {
 // every event is fanned out and every task settled.
 func (h *harness) waitQuiet() {
 	h.t.Helper()
-	testkit.Eventually(h.t, 20*time.Second, func() bool {
-		for _, c := range []struct{ stream, name string }{{bus.EventsStream, fanout.Consumer}, {task.Stream, DeliverConsumer}, {task.Stream, RetryConsumer}} {
-			info, err := h.js.Consumer(h.ctx, c.stream, c.name)
-			if err != nil {
-				return false
-			}
-			ci, err := info.Info(h.ctx)
-			if err != nil || ci.NumPending != 0 || ci.NumAckPending != 0 || ci.NumRedelivered != 0 {
-				return false
-			}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		why := h.busy()
+		if why == "" {
+			return
 		}
-		return true
-	}, "the pipeline to become quiet")
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the pipeline did not become quiet within 20s: %s", why)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// busy says what work is still in motion, or "" when none is: a message
+// pending, unacknowledged or redelivered on a consumer; a retry due by the
+// fake clock; a task held for its lane; a task parked for a subscription
+// that is active again (about to be released). Retries due later and
+// tasks parked while their subscription rests are waiting, not moving.
+func (h *harness) busy() string {
+	for _, c := range []struct{ stream, name string }{{bus.EventsStream, fanout.Consumer}, {task.Stream, DeliverConsumer}, {task.Stream, RetryConsumer}} {
+		info, err := h.js.Consumer(h.ctx, c.stream, c.name)
+		if err != nil {
+			return fmt.Sprintf("consumer %s: %v", c.name, err)
+		}
+		ci, err := info.Info(h.ctx)
+		if err != nil {
+			return fmt.Sprintf("consumer %s: %v", c.name, err)
+		}
+		if ci.NumPending != 0 || ci.NumAckPending != 0 || ci.NumRedelivered != 0 {
+			return fmt.Sprintf("consumer %s: %d pending, %d ack-pending, %d redelivered", c.name, ci.NumPending, ci.NumAckPending, ci.NumRedelivered)
+		}
+	}
+	now := strconv.FormatInt(h.clock.Now().UnixMilli(), 10)
+	if n, err := h.rdb.ZCount(h.ctx, retry.Key, "-inf", now).Result(); err != nil || n != 0 {
+		return fmt.Sprintf("%d retries due (%v)", n, err)
+	}
+	if n, err := h.rdb.SCard(h.ctx, lane.HeldListKey).Result(); err != nil || n != 0 {
+		return fmt.Sprintf("%d subscriptions with held tasks (%v)", n, err)
+	}
+	parked, err := h.rdb.SMembers(h.ctx, park.ListKey).Result()
+	if err != nil {
+		return fmt.Sprintf("parked subscriptions: %v", err)
+	}
+	for _, id := range parked {
+		n, err := h.rdb.ZCard(h.ctx, park.KeyPrefix+id).Result()
+		if err != nil {
+			return fmt.Sprintf("parked tasks of %s: %v", id, err)
+		}
+		if n == 0 {
+			continue
+		}
+		rec, _, err := h.store.Get(h.ctx, id)
+		if err != nil || rec.Status == subscription.StatusActive {
+			return fmt.Sprintf("%d tasks parked for active subscription %s (%v)", n, id, err)
+		}
+	}
+	return ""
 }
 
 // received is one request a receiver got.
