@@ -53,8 +53,10 @@ package dispatcher
 //     the worker checks the delivery log before sending it
 //     (worker.Worker.attempted). Tests: task TestOneIdentityPerTask (the
 //     mark), TestRerunFanoutAfterTheDuplicateWindowSendsNothingTwice (the
-//     check). A dispatcher-level test of a held copy racing its attempted
-//     twin is still to be written.
+//     check), TestParkedCopyOfADeliveredTaskSendsNothingTwice (a second,
+//     unmarked copy of a delivered first attempt parked while its
+//     subscription is paused and released on Resume: it fails without the
+//     mark, the subscriber getting the request twice).
 //
 //  7. Nothing is lost on the way aside: a task's retry is stored in Redis
 //     before its outcome (Done) lets the lane ack it (worker process), and

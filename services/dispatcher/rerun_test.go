@@ -11,6 +11,7 @@ import (
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/pkg/testkit"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
+	"github.com/hookwire/hookwire/services/dispatcher/park"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
 )
 
@@ -72,5 +73,55 @@ func TestRerunFanoutAfterTheDuplicateWindowSendsNothingTwice(t *testing.T) {
 				t.Fatalf("subscriber got %d requests, want %d", n, tt.failures+1)
 			}
 		})
+	}
+}
+
+// TestParkedCopyOfADeliveredTaskSendsNothingTwice: a second copy of a
+// first attempt that was already delivered (a redelivered message whose
+// ack was lost, a shared message sent again: same task, another
+// Nats-Msg-Id, not marked Rerun by anyone) arrives while its subscription
+// is paused, so it is parked. Released on Resume, it gets the same "already
+// delivered?" check as a re-run (task.Task.SetAside marks it) and sends
+// nothing; the delivery keeps its one attempt.
+func TestParkedCopyOfADeliveredTaskSendsNothingTwice(t *testing.T) {
+	h := newHarness(t, 2*time.Minute)
+	h.subscribe(subscription.Record{ID: "twin", EventTypes: []string{"*"}})
+	in := h.start()
+	ack := h.publish("evt-twin", "ach.returned", "acquirers/1", nil)
+	waitCount(t, h, "twin", 1)
+	h.waitQuiet()
+	id := deliverylog.ID("twin", "acquirers/1", "evt-twin")
+
+	h.setStatus("twin", subscription.StatusPaused)
+	h.waitIndexed("twin", subscription.StatusPaused)
+	copyOf := task.Task{DeliveryID: id, SubscriptionID: "twin", EventID: "evt-twin", EventSeq: ack.Sequence, Trigger: task.Scheduled}
+	b, err := copyOf.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg(task.SubjectPrefix + "twin")
+	m.Data = b
+	m.Header.Set(jetstream.MsgIDHeader, copyOf.MsgID()+".second-copy")
+	if pa, err := h.js.PublishMsg(h.ctx, m); err != nil || pa.Duplicate {
+		t.Fatalf("publish the second copy: %v (duplicate %v)", err, pa != nil && pa.Duplicate)
+	}
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		n, err := h.rdb.ZCard(h.ctx, park.KeyPrefix+"twin").Result()
+		return err == nil && n == 1
+	}, "the second copy to be parked")
+	h.waitQuiet()
+
+	h.setStatus("twin", subscription.StatusActive)
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		n, err := h.rdb.Exists(h.ctx, park.KeyPrefix+"twin").Result()
+		return err == nil && n == 0
+	}, "the parked copy to be released")
+	h.waitQuiet()
+	if n := h.rcv.count("twin"); n != 1 {
+		t.Fatalf("subscriber got %d requests, want 1: the parked copy of a delivered task was sent again", n)
+	}
+	d, err := in.svc.DeliveryLog().Get(h.ctx, id)
+	if err != nil || d.State != deliverylog.Delivered || len(d.Attempts) != 1 {
+		t.Fatalf("delivery %s = %+v, %v; want DELIVERED after its one attempt", id, d, err)
 	}
 }
