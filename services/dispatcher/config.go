@@ -55,7 +55,7 @@ import (
 //   - HOOKWIRE_FANOUT_WORKERS (default 16): events fanned out at once.
 //   - HOOKWIRE_DEDUP_TTL (default 72h): how long an event_id is remembered
 //     to drop repeats published after the broker's duplicate window.
-//   - HOOKWIRE_ACK_WAIT (default 15s; at least 1s): how long JetStream
+//   - HOOKWIRE_ACK_WAIT (default 10s; at least 1s): how long JetStream
 //     waits for a dispatcher that took a message before giving it to
 //     another, so how long a crashed replica's messages wait. A live
 //     dispatcher keeps every message it owns alive every third of it,
@@ -135,7 +135,7 @@ func DefaultConfig() Config {
 		Notices:                   notice.DefaultConfig(),
 		FanoutWorkers:             16,
 		DedupTTL:                  72 * time.Hour,
-		AckWait:                   15 * time.Second,
+		AckWait:                   10 * time.Second,
 		ShutdownGrace:             25 * time.Second,
 		RetryJitter:               0.1,
 		RetryPollInterval:         100 * time.Millisecond,

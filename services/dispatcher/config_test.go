@@ -28,7 +28,7 @@ func TestConfigFromEnv(t *testing.T) {
 				if c.GRPCAddr != ":50053" || c.DeliveryWorkers != 256 || c.DedupTTL != 72*time.Hour ||
 					c.DeliveryTimeout != 10*time.Second || c.RetryPollInterval != 100*time.Millisecond ||
 					c.RetryWorkers != 64 || c.MaxInFlight != 10 || c.SuspendAfter != 5 || c.SMTP.Addr != "" || c.SMTP.From != "hookwire@localhost" ||
-					c.AckWait != 15*time.Second || c.ShutdownGrace != 25*time.Second {
+					c.AckWait != 10*time.Second || c.ShutdownGrace != 25*time.Second {
 					t.Fatalf("defaults = %+v", c)
 				}
 			},

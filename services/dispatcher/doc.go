@@ -35,7 +35,7 @@ package dispatcher
 //     consumer's MaxAckPending is replicaHeadroom times that
 //     (Service.deliveryConsumer, Service.open), so a replica killed with all
 //     it owned cannot stop the others; its messages come back after AckWait
-//     (15 s). Test: lane TestSubmitWaitsAtTheUnsettledBound.
+//     (10 s). Test: lane TestSubmitWaitsAtTheUnsettledBound.
 //
 //  5. A task has one identity. Its Redis member (held, parked, or a retry)
 //     is its encoding, and nothing in it says when or how often it was set
