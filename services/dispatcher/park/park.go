@@ -172,26 +172,19 @@ func (l *Lot) ReleaseN(ctx context.Context, subID string, n int) (int, error) {
 		if len(members) == 0 {
 			break
 		}
-		ts := make([]task.Task, 0, len(members))
-		for _, m := range members {
-			t, err := task.Decode([]byte(m))
-			if err != nil {
-				l.log.Error("dropping malformed parked entry", "subscription_id", subID, "err", err)
-				continue
+		remove, all, err := task.EnqueueMembers(ctx, l.queue, l.log, members, task.Task.Released, "subscription_id", subID)
+		if len(remove) > 0 {
+			if rerr := l.rdb.ZRem(ctx, key, remove...).Err(); rerr != nil {
+				return total, fmt.Errorf("remove released tasks of %s: %w", subID, rerr)
 			}
-			ts = append(ts, t.Released())
 		}
-		if err := l.queue.EnqueueAll(ctx, ts); err != nil {
+		if err != nil {
 			return total, fmt.Errorf("release parked tasks of %s: %w", subID, err)
 		}
-		args := make([]any, len(members))
-		for i, m := range members {
-			args[i] = m
+		if !all { // another replica is releasing the rest at this moment
+			return total, nil
 		}
-		if err := l.rdb.ZRem(ctx, key, args...).Err(); err != nil {
-			return total, fmt.Errorf("remove released tasks of %s: %w", subID, err)
-		}
-		total += len(ts)
+		total += len(remove)
 	}
 	if err := forget.Run(ctx, l.rdb, []string{key, l.list}, subID).Err(); err != nil {
 		return total, fmt.Errorf("forget parked subscription %s: %w", subID, err)

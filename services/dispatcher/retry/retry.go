@@ -121,8 +121,12 @@ func (s *Scheduler) Release(ctx context.Context) (int, error) {
 		if len(members) == 0 {
 			return total, nil
 		}
-		if err := moveToQueue(ctx, s.rdb, s.queue, s.log, Key, members); err != nil {
+		moved, err := moveToQueue(ctx, s.rdb, s.queue, s.log, Key, members)
+		if err != nil {
 			return total, err
+		}
+		if !moved { // another replica is releasing them: leave the rest to it
+			return total, nil
 		}
 		total += len(members)
 		if int64(len(members)) < s.batch {
@@ -131,28 +135,18 @@ func (s *Scheduler) Release(ctx context.Context) (int, error) {
 	}
 }
 
-// moveToQueue publishes the tasks of members (idempotently) and only then
-// removes them from the sorted set key. A member that is no task is removed
-// with an error log.
-func moveToQueue(ctx context.Context, rdb redis.Cmdable, q Enqueuer, log *slog.Logger, key string, members []string) error {
-	ts := make([]task.Task, 0, len(members))
-	for _, m := range members {
-		t, err := task.Decode([]byte(m))
-		if err != nil {
-			log.Error("dropping malformed retry entry", "key", key, "err", err)
-			continue
+// moveToQueue publishes the tasks of members (task.EnqueueMembers) and
+// removes from the sorted set key those it may. moved is false, with no
+// error, when another replica is releasing the rest at that moment.
+func moveToQueue(ctx context.Context, rdb redis.Cmdable, q Enqueuer, log *slog.Logger, key string, members []string) (moved bool, err error) {
+	remove, all, err := task.EnqueueMembers(ctx, q, log, members, func(t task.Task) task.Task { return t }, "key", key)
+	if len(remove) > 0 {
+		if rerr := rdb.ZRem(ctx, key, remove...).Err(); rerr != nil {
+			return false, fmt.Errorf("remove %d released retries: %w", len(remove), rerr)
 		}
-		ts = append(ts, t)
 	}
-	if err := q.EnqueueAll(ctx, ts); err != nil {
-		return fmt.Errorf("enqueue %d due retries: %w", len(ts), err)
+	if err != nil {
+		return false, fmt.Errorf("enqueue %d due retries: %w", len(members), err)
 	}
-	args := make([]any, len(members))
-	for i, m := range members {
-		args[i] = m
-	}
-	if err := rdb.ZRem(ctx, key, args...).Err(); err != nil {
-		return fmt.Errorf("remove %d released retries: %w", len(members), err)
-	}
-	return nil
+	return all, nil
 }

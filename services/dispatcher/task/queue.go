@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -107,34 +108,85 @@ func (q *Queue) Enqueue(ctx context.Context, t Task) error {
 const asyncChunk = 1024
 
 // EnqueueAll stores every task, publishing a chunk of them before waiting
-// for the acknowledgements; it returns once all are durable, or an error
-// (after the first chunk with a failure).
+// for the acknowledgements; it returns once all are durable, or a
+// *NotStored error saying which were (it stops after the first chunk with
+// a failure: later tasks are not tried).
 func (q *Queue) EnqueueAll(ctx context.Context, ts []Task) error {
 	if len(ts) == 1 {
-		return q.Enqueue(ctx, ts[0])
+		if err := q.Enqueue(ctx, ts[0]); err != nil {
+			return &NotStored{Stored: []bool{false}, errs: []error{err}}
+		}
+		return nil
 	}
-	for len(ts) > 0 {
-		n := min(len(ts), asyncChunk)
-		msgs := make([]*nats.Msg, n)
-		for i, t := range ts[:n] {
+	stored := make([]bool, len(ts))
+	for off := 0; off < len(ts); off += asyncChunk {
+		chunk := ts[off:min(len(ts), off+asyncChunk)]
+		msgs := make([]*nats.Msg, len(chunk))
+		for i, t := range chunk {
 			m, err := message(ctx, t)
 			if err != nil {
-				return err
+				return &NotStored{Stored: stored, errs: []error{err}}
 			}
 			msgs[i] = m
 		}
 		var errs []error
 		for i, err := range q.publishChunk(ctx, msgs) {
 			if err != nil {
-				errs = append(errs, fmt.Errorf("enqueue task %s: %w", ts[i].MsgID(), err))
+				errs = append(errs, fmt.Errorf("enqueue task %s: %w", chunk[i].MsgID(), err))
+			} else {
+				stored[off+i] = true
 			}
 		}
 		if len(errs) > 0 {
-			return fmt.Errorf("%d of %d tasks not stored: %w", len(errs), n, errs[0])
+			return &NotStored{Stored: stored, errs: errs}
 		}
-		ts = ts[n:]
 	}
 	return nil
+}
+
+// NotStored is EnqueueAll's error: Stored[i] says whether task i is
+// durable. The caller may drop what is stored from wherever it kept it.
+type NotStored struct {
+	Stored []bool
+	errs   []error // of the tasks tried and not stored (later ones were not tried)
+}
+
+func (e *NotStored) Error() string {
+	n := 0
+	for _, ok := range e.Stored {
+		if !ok {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d of %d tasks not stored: %v", n, len(e.Stored), e.errs[0])
+}
+
+func (e *NotStored) Unwrap() []error { return e.errs }
+
+// InProcessOnly reports whether every task tried and not stored failed
+// only because a publish of the same Nats-Msg-Id was in process at the
+// same moment (JetStream's 10158, on a cluster): another replica releasing
+// the same Redis members. That twin stores it, or fails and leaves the
+// member for the next round, so it is no failure worth a log line — as
+// long as the caller keeps the members that are not Stored.
+func (e *NotStored) InProcessOnly() bool {
+	for _, err := range e.errs {
+		if !InProcess(err) {
+			return false
+		}
+	}
+	return len(e.errs) > 0
+}
+
+// codeMsgIDInProcess is nats-server's JSStreamDuplicateMessageConflict:
+// "duplicate message id is in process".
+const codeMsgIDInProcess jetstream.ErrorCode = 10158
+
+// InProcess reports whether err is JetStream's "duplicate message id is in
+// process".
+func InProcess(err error) bool {
+	var api *jetstream.APIError
+	return errors.As(err, &api) && api.ErrorCode == codeMsgIDInProcess
 }
 
 // publishChunk publishes msgs (at most asyncChunk) and returns each one's
