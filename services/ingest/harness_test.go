@@ -35,6 +35,7 @@ const (
 
 type env struct {
 	nats   *testkit.NATS
+	redis  *testkit.Redis
 	rdb    *redis.Client
 	js     jetstream.JetStream
 	cat    *catalog.Catalog
@@ -53,7 +54,8 @@ func startEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	n := testkit.StartNATS(t)
 	_, js := n.Connect(t)
-	rdb := testkit.StartRedis(t).Client(t)
+	rs := testkit.StartRedis(t)
+	rdb := rs.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := ingest.DefaultConfig()
 	cfg.GRPCAddr = "127.0.0.1:0"
@@ -116,7 +118,7 @@ func startEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return &env{nats: n, rdb: rdb, js: js, cat: cat, svc: svc, addr: srv.Addr(), client: hookwirev1.NewIngestServiceClient(conn)}
+	return &env{nats: n, redis: rs, rdb: rdb, js: js, cat: cat, svc: svc, addr: srv.Addr(), client: hookwirev1.NewIngestServiceClient(conn)}
 }
 
 // as returns a context carrying token (bounded by the test's lifetime).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -32,9 +33,34 @@ type observer struct {
 	tracer  trace.Tracer
 	events  metric.Int64Counter
 	latency metric.Float64Histogram
+	// notStored logs valid events that could not be stored once per cause
+	// and interval (an outage fails every event: one line, not one per
+	// event), and a recovered line at the next stored event.
+	notStored *telemetry.Throttle
 }
 
-func newObserver() (*observer, error) {
+// Why a valid event was not stored: the causes notStored logs.
+var notStoredCauses = []struct {
+	err   error
+	cause string
+}{
+	{errNoRecord, "event not stored: event record unavailable (Redis)"},
+	{errNoAck, "event not stored: no acknowledgement from JetStream"},
+}
+
+// failed logs, through the throttle, a valid event that was not stored.
+func (o *observer) failed(ctx context.Context, eventID, scope string, err error) {
+	cause := "event not stored"
+	for _, c := range notStoredCauses {
+		if errors.Is(err, c.err) {
+			cause = c.cause
+			break
+		}
+	}
+	o.notStored.Fail(ctx, cause, err, "event_id", eventID, "scope", scope)
+}
+
+func newObserver(log *slog.Logger) (*observer, error) {
 	meter := otel.Meter(instrumentation)
 	events, err := meter.Int64Counter("hookwire.events.published",
 		metric.WithDescription("Events received by ingest, by outcome: accepted, duplicate, rejected, failed."),
@@ -54,7 +80,8 @@ func newObserver() (*observer, error) {
 	for _, v := range []string{outcomeAccepted, outcomeDuplicate, outcomeRejected, outcomeFailed} {
 		events.Add(context.Background(), 0, metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", v))))
 	}
-	return &observer{tracer: otel.Tracer(instrumentation), events: events, latency: latency}, nil
+	return &observer{tracer: otel.Tracer(instrumentation), events: events, latency: latency,
+		notStored: telemetry.NewThrottle(log, telemetry.ThrottleInterval)}, nil
 }
 
 // publishing is one event on its way to JetStream.
@@ -81,6 +108,12 @@ func (o *observer) start(ctx context.Context, ev *hookwirev1.Event) publishing {
 func (p publishing) end(outcome string, err error) {
 	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", outcome)))
 	p.o.events.Add(p.ctx, 1, attrs)
+	if outcome == outcomeAccepted || outcome == outcomeDuplicate {
+		p.o.notStored.OK(p.ctx, "event not stored")
+		for _, c := range notStoredCauses {
+			p.o.notStored.OK(p.ctx, c.cause)
+		}
+	}
 	p.o.latency.Record(p.ctx, time.Since(p.start).Seconds(), attrs)
 	p.span.SetAttributes(telemetry.AttrOutcome.String(outcome))
 	if outcome == outcomeFailed && err != nil {

@@ -83,9 +83,10 @@ func (s *Service) admit(ctx context.Context, ev *hookwirev1.Event) (admitted, er
 	return admitted{ev: be, msg: m, key: eventrecord.Key(be.Scope, be.ID), content: content}, nil
 }
 
-// logFailure logs an event that was valid but not stored.
+// logFailure logs an event that was valid but not stored (observer.failed:
+// once per cause and interval).
 func (s *Service) logFailure(ctx context.Context, a admitted, err error) {
 	if outcomeOf(err) == outcomeFailed {
-		s.log.WarnContext(ctx, "event not stored", "event_id", a.ev.ID, "scope", a.ev.Scope, "error", err)
+		s.obs.failed(ctx, a.ev.ID, a.ev.Scope, err)
 	}
 }

@@ -86,7 +86,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	obs, err := newObserver()
+	obs, err := newObserver(deps.Logger)
 	if err != nil {
 		return nil, err
 	}
