@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/pkg/publisher"
 )
 
@@ -30,6 +33,7 @@ type chaosConfig struct {
 	after      time.Duration // load after the fault
 	kills      int
 	natsDown   time.Duration
+	faultFor   time.Duration // Redis down, receivers failing or slow
 	freshRuns  int
 	keep       bool
 	timeout    time.Duration
@@ -48,6 +52,7 @@ func parseChaos(args []string) (chaosConfig, error) {
 	fs.DurationVar(&c.after, "after", 10*time.Second, "load after each fault")
 	fs.IntVar(&c.kills, "kills", 5, "kill -9 of a dispatcher, this many times")
 	fs.DurationVar(&c.natsDown, "nats-down", 10*time.Second, "how long the killed NATS node stays down")
+	fs.DurationVar(&c.faultFor, "fault-for", 30*time.Second, "how long Redis stays stopped and receivers fail or are slow")
 	fs.IntVar(&c.freshRuns, "fresh", 10, "fresh clusters started with every service at once")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temp dir (logs, data)")
 	fs.DurationVar(&c.timeout, "timeout", 40*time.Minute, "whole run")
@@ -55,7 +60,7 @@ func parseChaos(args []string) (chaosConfig, error) {
 		return c, err
 	}
 	if c.short {
-		c.rate, c.before, c.after, c.kills, c.natsDown, c.freshRuns = 50, 3*time.Second, 3*time.Second, 2, 5*time.Second, 2
+		c.rate, c.before, c.after, c.kills, c.natsDown, c.faultFor, c.freshRuns = 50, 3*time.Second, 3*time.Second, 2, 5*time.Second, 5*time.Second, 2
 		c.resultFile = "chaos-short.md"
 	} else {
 		c.resultFile = "chaos.md"
@@ -126,6 +131,7 @@ type chaosStack struct {
 	svc      map[string]*proc
 	b        *bench
 	closeReg func()
+	note     string // set by a fault for its row (chaosRow.Note)
 }
 
 var chaosServices = []string{"registry", "ingest", "dispatcher-a", "dispatcher-b"}
@@ -134,7 +140,7 @@ func startChaosStack(ctx context.Context, cfg chaosConfig, dir string, ps *procs
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	c := &chaosStack{cfg: cfg, st: &stack{dir: dir, ps: ps}, bin: bin, svcEnv: map[string][]string{}, svcAddr: map[string]string{}, svc: map[string]*proc{}}
+	c := &chaosStack{cfg: cfg, st: &stack{dir: dir, ps: ps, redisAOF: true}, bin: bin, svcEnv: map[string][]string{}, svcAddr: map[string]string{}, svc: map[string]*proc{}}
 	if err := c.startCluster(ctx); err != nil {
 		return nil, err
 	}
@@ -145,7 +151,7 @@ func startChaosStack(ctx context.Context, cfg chaosConfig, dir string, ps *procs
 	if err != nil {
 		return nil, err
 	}
-	if c.st.recv, err = ps.start(dir, "receivers", self, []string{"receivers", "-ports", strconv.Itoa(cfg.subs)}, nil); err != nil {
+	if c.st.recv, err = ps.start(dir, "receivers", self, []string{"receivers", "-record", "-ports", strconv.Itoa(cfg.subs)}, nil); err != nil {
 		return nil, err
 	}
 	if err := waitFor(ctx, 20*time.Second, c.st.recv, func(context.Context) error { return c.st.readReceivers() }); err != nil {
@@ -270,12 +276,25 @@ func (c *chaosStack) prepare(ctx context.Context) error {
 	}
 	specs := make([]subSpec, c.cfg.subs)
 	for i := range specs {
-		specs[i] = subSpec{url: c.b.url(i, "ok"), tags: tags}
+		specs[i] = subSpec{url: c.b.url(i, "ok"), tags: tags, retry: chaosRetries()}
 	}
 	if _, err := createSubs(ctx, reg, specs, 4); err != nil {
 		return err
 	}
 	return c.b.sync(ctx, "chaos-sync")
+}
+
+// chaosRetries is the subscriptions' retry schedule: short enough that a
+// receiver failing for the whole fault is retried within the run (the
+// default's 5 minutes would outlast it), dense enough that the retries of
+// a steady load fall due continuously once it heals (a gap in the drain is
+// the dispatcher's, not the schedule's). 13 attempts over about 2 minutes.
+func chaosRetries() *hookwirev1.RetryPolicy {
+	var p hookwirev1.RetryPolicy
+	for _, s := range []int{1, 2, 3, 5, 5, 10, 10, 10, 10, 10, 30, 30} {
+		p.Delays = append(p.Delays, durationpb.New(time.Duration(s)*time.Second))
+	}
+	return &p
 }
 
 func (c *chaosStack) close() {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,8 +48,9 @@ func event(tag string, i, size int) *hookwirev1.Event {
 // subSpec is one subscription to create: where it points and which
 // workload tags it matches (attribute filter "workload").
 type subSpec struct {
-	url  string
-	tags []string
+	url   string
+	tags  []string
+	retry *hookwirev1.RetryPolicy // nil: the default schedule
 }
 
 // createSubs creates the subscriptions over the registry gRPC API with
@@ -71,6 +74,7 @@ func createSubs(ctx context.Context, reg hookwirev1.RegistryServiceClient, specs
 					Url:              specs[i].url,
 					EventTypes:       []string{EventType},
 					AttributeFilters: map[string]*hookwirev1.AttributeValues{"workload": {Values: specs[i].tags}},
+					RetryPolicy:      specs[i].retry,
 				}})
 				cancel()
 				if err != nil {
@@ -150,6 +154,57 @@ func (c statsClient) waitDeliveries(ctx context.Context, tag string, want int64,
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// window asks the receivers (started with -record) about tag on receivers
+// idx: gaps between deliveries in [from, to], latency of events published
+// in [pfrom, pto].
+func (c statsClient) window(ctx context.Context, tag string, idx []int, from, to, pfrom, pto time.Time) (Window, error) {
+	q := url.Values{"w": {tag}, "idx": {joinInts(idx)},
+		"from": {ns(from)}, "to": {ns(to)}, "pfrom": {ns(pfrom)}, "pto": {ns(pto)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.control+"/window?"+q.Encode(), nil)
+	if err != nil {
+		return Window{}, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Window{}, fmt.Errorf("receiver window %s: %w", tag, err)
+	}
+	defer resp.Body.Close()
+	var w Window
+	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil {
+		return Window{}, fmt.Errorf("receiver window %s: %w", tag, err)
+	}
+	return w, nil
+}
+
+// fault sets how receivers idx answer (query: status=503, delay=3s, or
+// "" for at once with 204).
+func (c statsClient) fault(ctx context.Context, idx []int, query string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+c.control+"/fault?idx="+joinInts(idx)+"&"+query, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("receiver fault: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("receiver fault: %s: %s", resp.Status, b)
+	}
+	return nil
+}
+
+func ns(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
+
+func joinInts(is []int) string {
+	s := make([]string, len(is))
+	for i, n := range is {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
 }
 
 // dialPublisher opens a pkg/publisher client to ingest.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,13 @@ func (ps *procs) startAs(dir, name, bin string, args, env []string, cred *syscal
 	ps.list = append(ps.list, p)
 	ps.mu.Unlock()
 	return p, nil
+}
+
+// all is every child started and not yet killed by killAll.
+func (ps *procs) all() []*proc {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return slices.Clone(ps.list)
 }
 
 // killAll kills every child's process group and waits (bounded) for them.

@@ -34,6 +34,9 @@ type stack struct {
 	natsURL   string
 	natsMon   string // NATS monitoring address (/varz)
 	redisAddr string
+	redisAOF  bool     // make chaos: Redis keeps its data across a stop (appendonly, fsync every second)
+	redisBin  string   // how startRedis started it, for restartRedis
+	redisArgs []string //
 	regAddr   string
 	ingAddr   string
 	disAddr   string
@@ -185,14 +188,29 @@ func (st *stack) startRedis(ctx context.Context) error {
 	if err := os.MkdirAll(rdir, 0o700); err != nil {
 		return err
 	}
-	st.redisAddr = addr
-	st.redis, err = st.ps.start(st.dir, "redis", bin, []string{"--bind", "127.0.0.1", "--port", port, "--dir", rdir,
-		"--save", "", "--appendonly", "no", "--daemonize", "no"}, nil)
-	if err != nil {
+	aof := "no"
+	if st.redisAOF {
+		aof = "yes"
+	}
+	st.redisAddr, st.redisBin = addr, bin
+	st.redisArgs = []string{"--bind", "127.0.0.1", "--port", port, "--dir", rdir,
+		"--save", "", "--appendonly", aof, "--appendfsync", "everysec", "--daemonize", "no"}
+	return st.runRedis(ctx, "redis")
+}
+
+// restartRedis starts Redis again, on the same port over the same data,
+// after it was stopped.
+func (st *stack) restartRedis(ctx context.Context) error {
+	return st.runRedis(ctx, "redis-again-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+}
+
+func (st *stack) runRedis(ctx context.Context, name string) error {
+	var err error
+	if st.redis, err = st.ps.start(st.dir, name, st.redisBin, st.redisArgs, nil); err != nil {
 		return err
 	}
 	return waitFor(ctx, 20*time.Second, st.redis, func(ctx context.Context) error {
-		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		c := redis.NewClient(&redis.Options{Addr: st.redisAddr, MaxRetries: -1})
 		defer c.Close()
 		return c.Ping(ctx).Err()
 	})
