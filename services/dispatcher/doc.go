@@ -61,8 +61,13 @@ package dispatcher
 //  7. Nothing is lost on the way aside: a task's retry is stored in Redis
 //     before its outcome (Done) lets the lane ack it (worker process), and
 //     held tasks are stored before their messages are acked
-//     (lane.Lanes.holdLoop). Tests: TestCrashMidDeliveryLosesNothing,
-//     TestHoldAndRefill.
+//     (lane.Lanes.holdLoop). On the way back, a Redis member (due retry,
+//     parked or held task) is removed only once its task is durable in
+//     DELIVERIES, and only the ones stored after a partial failure; a
+//     publish that meets its twin's (another replica releasing the same
+//     members: "duplicate message id is in process") leaves the member to
+//     that twin (task.EnqueueMembers). Tests: TestCrashMidDeliveryLosesNothing,
+//     TestHoldAndRefill, task TestConcurrentReleasesOfTheSameMembersConverge.
 //
 //  8. A graceful stop hands back what has not started and finishes what
 //     has: on SIGTERM the routers stop pulling and what the pool holds is
