@@ -257,3 +257,9 @@ func TestViewsLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestSoftBreaks(t *testing.T) {
+	if got := softBreaks("acquirers/1<2>/x.y"); got != "acquirers/<wbr>1&lt;2&gt;/<wbr>x.<wbr>y" {
+		t.Fatalf("softBreaks = %q", got)
+	}
+}

@@ -121,10 +121,24 @@ var funcs = template.FuncMap{
 	"fieldErr": func(errs map[string]string, name string) fieldError {
 		return fieldError{ID: name + "-error", Msg: errs[name]}
 	},
-	"invalid": invalidAttrs,
+	"invalid":    invalidAttrs,
+	"softBreaks": softBreaks,
 	"trigger": func(t hookwirev1.AttemptTrigger) string {
 		return strings.ToLower(strings.TrimPrefix(t.String(), "ATTEMPT_TRIGGER_"))
 	},
+}
+
+// softBreaks lets a dotted or slashed name (an event type, a scope) wrap
+// after its dots and slashes, and only there, when its column is narrow.
+func softBreaks(name string) template.HTML {
+	var b strings.Builder
+	for _, r := range name {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == '.' || r == '/' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }
 
 // fieldError is a form input's error message and the id that ties it to
