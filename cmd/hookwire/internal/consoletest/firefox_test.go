@@ -40,9 +40,7 @@ func TestFirefoxRendersTheConsole(t *testing.T) {
 	s := startStack(t, false)
 	refused := s.createSub(t, &hookwirev1.Subscription{Label: "Order system", Url: "http://127.0.0.1:9/hooks/orders/with/a/long/path",
 		Scope: scopeA, EventTypes: []string{"transaction.sale.*"}, RetryPolicy: &hookwirev1.RetryPolicy{}}).GetSubscription()
-	up := newReceiver(t)
-	s.createSub(t, &hookwirev1.Subscription{Label: "Probe", Url: up.URL, Scope: scopeA + "/terminals/9", EventTypes: []string{"*"}})
-	s.indexed(t, scopeA+"/terminals/9")
+	s.probe(t, newReceiver(t))
 	s.publish(t, "evt_firefox_1", scopeA)
 	d := s.waitDelivery(t, "evt_firefox_1")
 

@@ -201,6 +201,18 @@ func (s *stack) indexed(t *testing.T, scope string) {
 	t.Fatalf("no probe event at %s was delivered within 30s", scope)
 }
 
+// probeScope is where probe subscriptions live: outside every scope the
+// tests use, so that probe events reach no other subscription.
+const probeScope = "acquirers/999"
+
+// probe creates a subscription at probeScope to rcv and returns once the
+// dispatcher delivers to it, so to every subscription created before it.
+func (s *stack) probe(t *testing.T, rcv *receiver) {
+	t.Helper()
+	s.createSub(t, &hookwirev1.Subscription{Label: "Probe", Url: rcv.URL + "/probe", Scope: probeScope, EventTypes: []string{"*"}})
+	s.indexed(t, probeScope)
+}
+
 // receiver is a subscriber endpoint answering with a status the test sets.
 type receiver struct {
 	*httptest.Server

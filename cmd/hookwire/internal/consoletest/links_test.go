@@ -30,6 +30,7 @@ func TestDeliveryPageLinksToJaeger(t *testing.T) {
 	s := startStackWith(t, false, func(o *dev.Options) { o.JaegerURL = "http://jaeger.example:16686/" })
 	rcv := newReceiver(t)
 	s.createSub(t, &hookwirev1.Subscription{Label: "traced", Url: rcv.URL, Scope: scopeA, EventTypes: []string{"*"}})
+	s.probe(t, rcv)
 	const eventID = `ord-7/"x"&y=1`
 	s.publish(t, eventID, scopeA)
 	d := s.waitDelivery(t, eventID)
@@ -55,6 +56,7 @@ func TestDeliveryPageLinksToJaeger(t *testing.T) {
 
 	plain := startStack(t, false)
 	plain.createSub(t, &hookwirev1.Subscription{Label: "untraced", Url: rcv.URL, Scope: scopeA, EventTypes: []string{"*"}})
+	plain.probe(t, rcv)
 	plain.publish(t, "evt-plain", scopeA)
 	d = plain.waitDelivery(t, "evt-plain")
 	if p := newClient(t, plain.console).get("deliveries/" + url.PathEscape(d.GetId())); p.code != http.StatusOK || strings.Contains(p.body, "Jaeger") {

@@ -41,9 +41,7 @@ func TestOverviewRanksFailedAttempts(t *testing.T) {
 		subs[i].id = s.createSub(t, &hookwirev1.Subscription{Label: x.label, Url: down.URL + "/h", Scope: x.scope,
 			EventTypes: []string{"transaction.sale.success"}}).GetSubscription().GetId()
 	}
-	up := newReceiver(t)
-	s.createSub(t, &hookwirev1.Subscription{Label: "Probe", Url: up.URL, Scope: scopeA + "/terminals/9", EventTypes: []string{"*"}})
-	s.indexed(t, scopeA+"/terminals/9")
+	s.probe(t, newReceiver(t))
 	for _, x := range subs {
 		for i := range x.events {
 			ev := fmt.Sprintf("%s-%d", x.id, i)

@@ -87,7 +87,9 @@ func TestBrowserWebhookLifecycle(t *testing.T) {
 	do(t, ctx, chromedp.Click(chromedp.CSS("a.button.primary")), chromedp.WaitVisible(chromedp.CSS("#deliveries-h")))
 	subURL, _ := chromedp.Run(ctx, chromedp.Location())
 
-	// A delivered event, with its attempt.
+	// A delivered event, with its attempt (once the dispatcher has the
+	// subscription).
+	s.probe(t, newReceiver(t))
 	s.publish(t, "evt_console_ok", scopeA)
 	reloadUntil(t, ctx, subURL, `!!document.querySelector("table.deliveries .badge.delivered")`, "the delivery shows as delivered")
 	do(t, ctx, chromedp.Click(chromedp.CSS("table.deliveries a")), chromedp.WaitVisible(chromedp.CSS(".timeline li")))
