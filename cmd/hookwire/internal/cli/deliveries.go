@@ -11,7 +11,8 @@ import (
 
 func (a *app) deliveriesCommand() *cobra.Command {
 	return group("deliveries", "Inspect the delivery log, redeliver and replay", []string{"delivery"},
-		a.deliveriesListCommand(), a.deliveriesGetCommand(), a.deliveriesRedeliverCommand(), a.deliveriesReplayCommand())
+		a.deliveriesListCommand(), a.deliveriesGetCommand(), a.deliveriesRedeliverCommand(), a.deliveriesReplayCommand(),
+		a.deliveriesFailingCommand())
 }
 
 func (a *app) deliveriesListCommand() *cobra.Command {
