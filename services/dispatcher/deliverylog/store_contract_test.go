@@ -443,7 +443,11 @@ func contractConcurrent(t *testing.T, s deliverylog.Store, _ *clock) {
 // creation time, ranked, scoped and limited.
 func contractFailing(t *testing.T, s deliverylog.Store, _ *clock) {
 	ctx := context.Background()
-	at := func(m int) time.Time { return contractStart.Add(time.Duration(m) * time.Minute) }
+	// Attempt times are in the recent past of the real clock, not the
+	// stores' test clock: the KV store reads the records written since the
+	// window opened by the NATS server's clock.
+	base := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
+	at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
 	type try struct {
 		status int
 		err    string
