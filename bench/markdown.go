@@ -54,6 +54,7 @@ func (r *Results) markdown() string {
 			p("| pipeline / ceiling | **%.1f %%** |", 100*w.Ratio)
 			p("| per delivery: NATS messages (in+out at the server) / Redis commands | %.2f / %.2f |", w.PerDelivery.NATSMsgs, w.PerDelivery.RedisCommands)
 			p("| tasks held in Redis on the way (lane or waiting budget full) | %.0f |", w.TasksHeld)
+			pgWorkRow(p, w.Postgres)
 			var cpu []string
 			for _, u := range w.Processes {
 				cpu = append(cpu, fmt.Sprintf("%s %.0f", u.Name, w.PerDelivery.CPUMicros[u.Name]))
@@ -152,6 +153,12 @@ func w2Table(p func(string, ...any), title string, w *W2Result) {
 	p("| %.2f ms | %.2f ms | %.2f ms | %.2f ms | %d of %d | %d | %d |", w.LatencyMS.P50, w.LatencyMS.P90, w.LatencyMS.P99, w.LatencyMS.Max,
 		w.Delivered, w.Expected, w.Missing, w.Duplicates)
 	p("")
+	if w.Postgres != nil {
+		p("| PostgreSQL | |")
+		p("|---|---|")
+		pgWorkRow(p, w.Postgres)
+		p("")
+	}
 	procTable(p, title, w.Processes)
 }
 
@@ -196,4 +203,15 @@ func storeRow(p func(string, ...any), sr *StoreRun) {
 		cells = append(cells, "not run", "", "", "")
 	}
 	p("| %s |", strings.Join(cells, " | "))
+}
+
+// pgWorkRow is PostgreSQL's commits and WAL flushes over a workload.
+func pgWorkRow(p func(string, ...any), w *pgWork) {
+	if w == nil {
+		return
+	}
+	p("| PostgreSQL: commits / WAL flushes (fsync) / mean flush | %d (%.1f deliveries per commit) / %d / %.2f ms |", w.Commits, w.DeliveriesPerTxn, w.WALSyncs, w.AvgSyncMS)
+	for _, s := range w.Top {
+		p("| PostgreSQL statement `%s` | %d calls, %d rows, mean plan %.3f ms + exec %.3f ms, %.0f ms in all |", strings.ReplaceAll(s.Query, "|", "\\|"), s.Calls, s.Rows, s.MeanPlanMS, s.MeanExecMS, s.TotalMS)
+	}
 }

@@ -31,8 +31,11 @@ type pgServer struct {
 }
 
 // pgSettings are the server's settings beyond the defaults: room for the
-// W6 bulk load's WAL between checkpoints, and the services' connections.
-var pgSettings = []string{"max_connections=200", "max_wal_size=4GB", "checkpoint_timeout=15min", "shared_buffers=256MB"}
+// W6 bulk load's WAL between checkpoints, the services' connections, and
+// the time of WAL flushes (what a commit waits for) in pg_stat_wal, and
+// pg_stat_statements (with planning time) for where PostgreSQL's time goes.
+var pgSettings = []string{"max_connections=200", "max_wal_size=4GB", "checkpoint_timeout=15min", "shared_buffers=256MB", "track_wal_io_timing=on",
+	"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track_planning=on"}
 
 // startPostgres initialises and starts the server; logs go to logDir.
 // As root the server runs as the user "postgres" (Debian's package makes
@@ -97,6 +100,15 @@ func startPostgres(ctx context.Context, ps *procs, logDir string) (*pgServer, er
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	pg.url = fmt.Sprintf("postgres://hookwire@127.0.0.1:%d/hookwire?sslmode=disable", pg.port)
+	c, err := pgx.Connect(ctx, pg.url)
+	if err == nil {
+		_, err = c.Exec(ctx, "CREATE EXTENSION pg_stat_statements")
+		c.Close(context.Background())
+	}
+	if err != nil {
+		pg.close()
+		return nil, fmt.Errorf("postgres: pg_stat_statements: %w", err)
+	}
 	return pg, nil
 }
 
@@ -163,4 +175,103 @@ func (b *bench) pgFigures(ctx context.Context) *pgFigures {
 		f.DiskMiB = round(float64(d+a)/(1<<20), 1)
 	}
 	return f
+}
+
+// pgWork is what PostgreSQL did over a workload: its commits and WAL
+// flushes (pg_stat_database, pg_stat_wal with track_wal_io_timing).
+type pgWork struct {
+	Top              []stmtStat `json:"top_statements,omitempty"`
+	Commits          int64      `json:"commits"`
+	WALSyncs         int64      `json:"wal_syncs"`
+	WALSyncMS        float64    `json:"wal_sync_ms_total"`
+	AvgSyncMS        float64    `json:"wal_sync_ms_avg"`
+	DeliveriesPerTxn float64    `json:"deliveries_per_commit"`
+}
+
+type pgCounters struct {
+	commits, syncs int64
+	syncMS         float64
+}
+
+func (b *bench) pgCounters(ctx context.Context) *pgCounters {
+	if b.st.pg == nil {
+		return nil
+	}
+	c, err := pgx.Connect(ctx, b.st.pg.url)
+	if err != nil {
+		return nil
+	}
+	defer c.Close(context.Background())
+	var k pgCounters
+	if err := c.QueryRow(ctx, `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+		wal_sync, wal_sync_time FROM pg_stat_wal`).Scan(&k.commits, &k.syncs, &k.syncMS); err != nil {
+		return nil
+	}
+	return &k
+}
+
+// pgWorkBetween is the work between two counter readings for n deliveries.
+func pgWorkBetween(a, z *pgCounters, n int64) *pgWork {
+	if a == nil || z == nil {
+		return nil
+	}
+	w := &pgWork{Commits: z.commits - a.commits, WALSyncs: z.syncs - a.syncs, WALSyncMS: round(z.syncMS-a.syncMS, 1)}
+	if w.WALSyncs > 0 {
+		w.AvgSyncMS = round(w.WALSyncMS/float64(w.WALSyncs), 2)
+	}
+	if w.Commits > 0 {
+		w.DeliveriesPerTxn = round(float64(n)/float64(w.Commits), 1)
+	}
+	return w
+}
+
+// stmtStat is one statement's share of PostgreSQL's time over a workload
+// (pg_stat_statements, reset at its start).
+type stmtStat struct {
+	Query      string  `json:"query"`
+	Calls      int64   `json:"calls"`
+	Rows       int64   `json:"rows"`
+	MeanExecMS float64 `json:"mean_exec_ms"`
+	MeanPlanMS float64 `json:"mean_plan_ms"`
+	TotalMS    float64 `json:"total_ms"` // planning and execution
+}
+
+// resetStatements starts pg_stat_statements afresh.
+func (b *bench) resetStatements(ctx context.Context) {
+	if b.st.pg == nil {
+		return
+	}
+	if c, err := pgx.Connect(ctx, b.st.pg.url); err == nil {
+		_, _ = c.Exec(ctx, "SELECT pg_stat_statements_reset()")
+		c.Close(context.Background())
+	}
+}
+
+// topStatements are the n statements that took most of PostgreSQL's time
+// since resetStatements.
+func (b *bench) topStatements(ctx context.Context, n int) []stmtStat {
+	if b.st.pg == nil {
+		return nil
+	}
+	c, err := pgx.Connect(ctx, b.st.pg.url)
+	if err != nil {
+		return nil
+	}
+	defer c.Close(context.Background())
+	rows, err := c.Query(ctx, `SELECT left(regexp_replace(query, '\s+', ' ', 'g'), 80), calls, rows,
+		mean_exec_time, CASE WHEN plans > 0 THEN total_plan_time / plans ELSE 0 END, total_exec_time + total_plan_time
+		FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`, n)
+	if err != nil {
+		return nil
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (stmtStat, error) {
+		var s stmtStat
+		err := r.Scan(&s.Query, &s.Calls, &s.Rows, &s.MeanExecMS, &s.MeanPlanMS, &s.TotalMS)
+		s.MeanExecMS, s.MeanPlanMS, s.TotalMS = round(s.MeanExecMS, 3), round(s.MeanPlanMS, 3), round(s.TotalMS, 0)
+		return s, err
+	})
+	if err != nil {
+		return nil
+	}
+	return out
 }

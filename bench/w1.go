@@ -36,6 +36,7 @@ type W1Result struct {
 	CeilingProcesses  []ProcUsage `json:"ceiling_processes"`
 	Ratio             float64     `json:"ratio_pipeline_to_ceiling"`
 	TasksHeld         float64     `json:"tasks_held"` // held in Redis on the way (the slow path)
+	Postgres          *pgWork     `json:"postgres,omitempty"`
 }
 
 func (b *bench) w1(ctx context.Context) (*W1Result, error) {
@@ -47,6 +48,8 @@ func (b *bench) w1(ctx context.Context) (*W1Result, error) {
 		return nil, err
 	}
 	held0 := b.tasksHeld(ctx)
+	pg0 := b.pgCounters(ctx)
+	b.resetStatements(ctx)
 	m := b.startMeter()
 	start := time.Now()
 	r.Accepted, r.Rejected, err = b.publishAll(ctx, "w1", r.Events)
@@ -62,6 +65,9 @@ func (b *bench) w1(ctx context.Context) (*W1Result, error) {
 		return nil, err
 	}
 	r.Processes = m.stop()
+	if r.Postgres = pgWorkBetween(pg0, b.pgCounters(ctx), s.Unique); r.Postgres != nil {
+		r.Postgres.Top = b.topStatements(ctx, 3)
+	}
 	c1, err := b.counters(ctx)
 	if err != nil {
 		return nil, err

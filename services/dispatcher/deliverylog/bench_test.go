@@ -3,6 +3,7 @@ package deliverylog_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,3 +50,33 @@ func BenchmarkRecordAttempt(b *testing.B) {
 type atomicCounter struct{ v atomic.Int64 }
 
 func (c *atomicCounter) next() int64 { return c.v.Add(1) }
+
+// BenchmarkPGRecordAttempt is BenchmarkRecordAttempt's "first" on the
+// PostgreSQL store, from 100 goroutines (10 subscriptions × max_in_flight
+// 10, W1's concurrency): the batches group-commit what is waiting.
+func BenchmarkPGRecordAttempt(b *testing.B) {
+	pg := testkit.StartPostgres(b)
+	cfg := defaultConfig()
+	cfg.URL = pg.NewDatabase(b)
+	p, err := deliverylog.OpenPostgres(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	a := deliverylog.Attempt{Number: 1, StartedAt: time.Now(), Status: 200, Latency: 30 * time.Millisecond,
+		Excerpt: `{"ok":true}`, URL: "https://example.test/hook", Trigger: deliverylog.TriggerScheduled}
+	var n atomicCounter
+	b.SetParallelism(max(100/runtime.GOMAXPROCS(0), 1))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.next()
+			sub := fmt.Sprintf("sub%d", i%10)
+			d := deliverylog.Delivery{ID: deliverylog.ID(sub, "acquirers/1", fmt.Sprint(i)), SubscriptionID: sub,
+				SubscriptionScope: "acquirers/1", Scope: "acquirers/1", EventID: fmt.Sprint(i), EventType: "t", EventSeq: uint64(i)}
+			if _, err := p.RecordAttempt(context.Background(), d, a, deliverylog.Delivered, time.Time{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
