@@ -77,7 +77,10 @@ func startFirefox(t *testing.T) *bidi {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if rest, ok := strings.CutPrefix(sc.Text(), "WebDriver BiDi listening on "); ok {
-				addr <- strings.TrimSpace(rest)
+				select {
+				case addr <- strings.TrimSpace(rest):
+				default: // a second such line: the first is taken, keep draining
+				}
 			}
 		}
 	}()
