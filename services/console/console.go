@@ -100,8 +100,8 @@ func (c *Console) page(h handler) http.HandlerFunc {
 		if s == nil && c.cfg.TokenOptional {
 			s = c.sessions.create("", "dev")
 		}
-		if s != nil {
-			c.setSessionCookie(w, s) // sliding expiry: every request re-seals it
+		if s != nil && !c.setSessionCookie(w, r, s) { // sliding expiry: every request re-seals it
+			return
 		}
 		if s == nil {
 			if r.Method != http.MethodGet {
@@ -153,11 +153,21 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, op 
 	c.render(w, r, s, httpStatus(err), "error", &errorPage{Op: op, Message: msg, Status: statusCode(err)})
 }
 
-func (c *Console) setSessionCookie(w http.ResponseWriter, s *session) {
+// setSessionCookie sets s's sealed cookie. When it cannot be sealed it
+// logs why (never the session's values) and answers 500, and reports
+// false: an empty cookie would sign the user out with no word.
+func (c *Console) setSessionCookie(w http.ResponseWriter, r *http.Request, s *session) bool {
+	v, err := c.sessions.seal(s)
+	if err != nil {
+		c.log.ErrorContext(r.Context(), "console: session cookie", "error", err)
+		http.Error(w, "the session could not be saved: try again", http.StatusInternalServerError)
+		return false
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: c.sessions.seal(s), Path: BasePath,
+		Name: sessionCookie, Value: v, Path: BasePath,
 		HttpOnly: true, Secure: !c.cfg.Dev, SameSite: http.SameSiteStrictMode,
 	})
+	return true
 }
 
 func (c *Console) clearCookie(w http.ResponseWriter, name string) {

@@ -3,6 +3,8 @@ package console
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -150,6 +152,45 @@ func testSessions(t *testing.T, key byte) *sessions {
 	return s
 }
 
+func mustSeal(t *testing.T, s *sessions, sess *session) string {
+	t.Helper()
+	v, err := s.seal(sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// failingSealer seals nothing, as a Box without randomness would.
+type failingSealer struct{ sealer }
+
+func (failingSealer) Seal([]byte, string) (string, error) {
+	return "", errors.New("seal: nonce: no randomness")
+}
+
+// A session that cannot be sealed is a 500 with the cause logged, never
+// an empty cookie (which signs the user out with no word) nor a page.
+func TestUnsealableSessionIs500(t *testing.T) {
+	var logs bytes.Buffer
+	c, err := New(Config{Dev: true, TokenOptional: true, SessionTTL: time.Hour},
+		Deps{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sessions.box = failingSealer{c.sessions.box}
+	w := httptest.NewRecorder()
+	c.ServeHTTP(w, httptest.NewRequest(http.MethodGet, BasePath, nil))
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", w.Code)
+	}
+	if got := w.Result().Cookies(); len(got) != 0 {
+		t.Fatalf("cookies set: %v", got)
+	}
+	if !strings.Contains(logs.String(), "no randomness") {
+		t.Fatalf("the cause is not logged: %s", logs.String())
+	}
+}
+
 func withCookie(value string) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
@@ -163,7 +204,7 @@ func TestSessionsSealed(t *testing.T) {
 	now := time.Now()
 	s.now = func() time.Time { return now }
 	sess := s.create("tok-secret-value", "alice")
-	cookie := s.seal(sess)
+	cookie := mustSeal(t, s, sess)
 	if strings.Contains(cookie, "tok-secret-value") || strings.Contains(cookie, base64.RawURLEncoding.EncodeToString([]byte("tok-secret-value"))) {
 		t.Fatal("the cookie shows the token")
 	}
@@ -208,7 +249,7 @@ func TestSessionsSealed(t *testing.T) {
 	if renewed == nil {
 		t.Fatal("a session used within its TTL expired")
 	}
-	fresh := s.seal(renewed) // re-sealed on use: a sliding expiry
+	fresh := mustSeal(t, s, renewed) // re-sealed on use: a sliding expiry
 	now = now.Add(30 * time.Minute)
 	if s.get(withCookie(cookie)) != nil {
 		t.Fatal("an idle session outlived its TTL")

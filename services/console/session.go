@@ -77,12 +77,18 @@ type testResult struct {
 // restart, still accepts a signed-out cookie until its expiry (at most the
 // TTL after its last use).
 type sessions struct {
-	box     *seal.Box
+	box     sealer
 	ttl     time.Duration
 	now     func() time.Time
 	mu      sync.Mutex
 	revoked map[string]time.Time // session id → when its cookie expires
 	notes   map[string]*notes
+}
+
+// sealer is the part of *seal.Box the sessions use.
+type sealer interface {
+	Seal(plaintext []byte, place string) (string, error)
+	Open(sealed, place string) ([]byte, error)
 }
 
 func newSessions(key []byte, ttl time.Duration) (*sessions, error) {
@@ -111,13 +117,19 @@ func (s *sessions) create(token, user string) *session {
 	return &session{id: randomToken(), csrf: randomToken(), token: token, user: user, expires: now.Add(s.ttl)}
 }
 
-// seal is the cookie value of sess.
-func (s *sessions) seal(sess *session) string {
-	plain, _ := json.Marshal(sealed{ID: sess.id, CSRF: sess.csrf, Token: sess.token, User: sess.user, Expires: sess.expires.Unix()})
-	// "v2:<key id>:<base64>", cookie-safe characters only. Seal fails only
-	// without a place or randomness.
-	v, _ := s.box.Seal(plain, sessionPlace)
-	return v
+// seal is the cookie value of sess: "v2:<key id>:<base64>", cookie-safe
+// characters only. Sealing fails only without a place or randomness; the
+// error never holds the value.
+func (s *sessions) seal(sess *session) (string, error) {
+	plain, err := json.Marshal(sealed{ID: sess.id, CSRF: sess.csrf, Token: sess.token, User: sess.user, Expires: sess.expires.Unix()})
+	if err != nil {
+		return "", fmt.Errorf("encode session: %w", err)
+	}
+	v, err := s.box.Seal(plain, sessionPlace)
+	if err != nil {
+		return "", fmt.Errorf("seal session: %w", err)
+	}
+	return v, nil
 }
 
 // get opens r's session cookie and returns its live session, its expiry

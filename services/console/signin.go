@@ -63,8 +63,10 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s = c.sessions.create(token, user)
+	if !c.setSessionCookie(w, r, s) {
+		return
+	}
 	c.clearCookie(w, signinCookie)
-	c.setSessionCookie(w, s)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
