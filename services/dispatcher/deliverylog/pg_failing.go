@@ -17,7 +17,9 @@ const failedAttempt = "(a.status < 200 OR a.status >= 300)"
 // delivery_attempts (the partial index delivery_attempts_failed on
 // started_at finds them in each partition), keeps the first limit, and
 // reads the last failed attempt of each of those: the one at its maximum
-// start time, an equality lookup on the same index.
+// start time, an equality lookup on the same index. Ids are ordered by
+// their bytes (COLLATE "C"), as the KV store compares them, whatever the
+// database's collation.
 func (p *PG) Failing(ctx context.Context, f FailureFilter, limit int) ([]Failures, error) {
 	if err := f.check(); err != nil {
 		return nil, err
@@ -32,10 +34,10 @@ func (p *PG) Failing(ctx context.Context, f FailureFilter, limit int) ([]Failure
 	lastWhere := w.String() // same window and scope, plus the subscription and the time
 	q := `SELECT s.sub, s.n, s.last_at, l.status, l.error FROM (
 		SELECT d.subscription_id AS sub, count(*) AS n, max(a.started_at) AS last_at` + join + w.String() + `
-		GROUP BY d.subscription_id ORDER BY n DESC, last_at DESC, sub LIMIT ` + strconv.Itoa(failingLimit(limit)) + `) s
+		GROUP BY d.subscription_id ORDER BY n DESC, last_at DESC, d.subscription_id COLLATE "C" LIMIT ` + strconv.Itoa(failingLimit(limit)) + `) s
 	CROSS JOIN LATERAL (SELECT a.status, a.error` + join + lastWhere + ` AND d.subscription_id = s.sub AND a.started_at = s.last_at
-		ORDER BY a.delivery_id DESC, a.n DESC LIMIT 1) l
-	ORDER BY s.n DESC, s.last_at DESC, s.sub`
+		ORDER BY a.delivery_id COLLATE "C" DESC, a.n DESC LIMIT 1) l
+	ORDER BY s.n DESC, s.last_at DESC, s.sub COLLATE "C"`
 	rs, err := p.pool.Query(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("rank failing subscriptions: %w", err)
