@@ -12,9 +12,11 @@ package park
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -32,6 +34,14 @@ const batch = 512
 
 // forget removes a subscription from ListKey only if its set is empty, so a
 // task parked concurrently keeps it listed.
+// A release that meets another replica's publishes of the same members in
+// process tries again after twin × twinBackoff, up to twinRetries times in
+// a row (about 1.4 s in all).
+const (
+	twinRetries = 7
+	twinBackoff = 50 * time.Millisecond
+)
+
 var forget = redis.NewScript(`
 if redis.call('ZCARD', KEYS[1]) == 0 then
   return redis.call('SREM', KEYS[2], ARGV[1])
@@ -158,6 +168,7 @@ func (l *Lot) ReleaseN(ctx context.Context, subID string, n int) (int, error) {
 	if len(last) > 0 {
 		bound = strconv.FormatFloat(last[0].Score, 'f', -1, 64)
 	}
+	twin := 0 // rounds in a row that met a twin's publishes in process
 	for len(last) > 0 && (n < 0 || total < n) {
 		size := batch
 		if n >= 0 {
@@ -175,16 +186,31 @@ func (l *Lot) ReleaseN(ctx context.Context, subID string, n int) (int, error) {
 		remove, all, err := task.EnqueueMembers(ctx, l.queue, l.log, members, task.Task.Released, "subscription_id", subID)
 		if len(remove) > 0 {
 			if rerr := l.rdb.ZRem(ctx, key, remove...).Err(); rerr != nil {
-				return total, fmt.Errorf("remove released tasks of %s: %w", subID, rerr)
+				return total, errors.Join(fmt.Errorf("remove released tasks of %s: %w", subID, rerr), err)
 			}
 		}
 		if err != nil {
 			return total, fmt.Errorf("release parked tasks of %s: %w", subID, err)
 		}
-		if !all { // another replica is releasing the rest at this moment
-			return total, nil
-		}
 		total += len(remove)
+		if all {
+			twin = 0
+			continue
+		}
+		// Another replica is publishing some of these at this moment (both
+		// got the same wake-up): in a moment its publishes are stored, ours
+		// are acknowledged as duplicates and the members removed, by it or
+		// by us. Try again shortly rather than leave them for the sweep.
+		if twin++; twin > twinRetries {
+			return total, nil // still in process: the twin or the next sweep finishes
+		}
+		t := time.NewTimer(time.Duration(twin) * twinBackoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return total, ctx.Err()
+		case <-t.C:
+		}
 	}
 	if err := forget.Run(ctx, l.rdb, []string{key, l.list}, subID).Err(); err != nil {
 		return total, fmt.Errorf("forget parked subscription %s: %w", subID, err)

@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -142,7 +143,7 @@ func moveToQueue(ctx context.Context, rdb redis.Cmdable, q Enqueuer, log *slog.L
 	remove, all, err := task.EnqueueMembers(ctx, q, log, members, func(t task.Task) task.Task { return t }, "key", key)
 	if len(remove) > 0 {
 		if rerr := rdb.ZRem(ctx, key, remove...).Err(); rerr != nil {
-			return false, fmt.Errorf("remove %d released retries: %w", len(remove), rerr)
+			return false, errors.Join(fmt.Errorf("remove %d released retries: %w", len(remove), rerr), err)
 		}
 	}
 	if err != nil {
