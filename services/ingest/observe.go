@@ -40,22 +40,17 @@ type observer struct {
 }
 
 // Why a valid event was not stored: the causes notStored logs.
-var notStoredCauses = []struct {
-	err   error
-	cause string
-}{
-	{errNoRecord, "event not stored: event record unavailable (Redis)"},
-	{errNoAck, "event not stored: no acknowledgement from JetStream"},
-}
+const (
+	causeNoRecord = "event not stored: event record unavailable (Redis)"
+	causeNoAck    = "event not stored: no acknowledgement from JetStream"
+)
 
 // failed logs, through the throttle, a valid event that was not stored.
+// Only a failed outcome (outcomeOf) comes here: errNoRecord or errNoAck.
 func (o *observer) failed(ctx context.Context, eventID, scope string, err error) {
-	cause := "event not stored"
-	for _, c := range notStoredCauses {
-		if errors.Is(err, c.err) {
-			cause = c.cause
-			break
-		}
+	cause := causeNoAck
+	if errors.Is(err, errNoRecord) {
+		cause = causeNoRecord
 	}
 	o.notStored.Fail(ctx, cause, err, "event_id", eventID, "scope", scope)
 }
@@ -108,11 +103,16 @@ func (o *observer) start(ctx context.Context, ev *hookwirev1.Event) publishing {
 func (p publishing) end(outcome string, err error) {
 	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", outcome)))
 	p.o.events.Add(p.ctx, 1, attrs)
-	if outcome == outcomeAccepted || outcome == outcomeDuplicate {
-		p.o.notStored.OK(p.ctx, "event not stored")
-		for _, c := range notStoredCauses {
-			p.o.notStored.OK(p.ctx, c.cause)
-		}
+	// What an outcome proves works again: every accepted or duplicate event
+	// had its Redis record reserved or read; only an accepted one was
+	// acknowledged by JetStream (a duplicate may be answered from its record
+	// alone, which says nothing of JetStream).
+	switch outcome {
+	case outcomeAccepted:
+		p.o.notStored.OK(p.ctx, causeNoAck)
+		p.o.notStored.OK(p.ctx, causeNoRecord)
+	case outcomeDuplicate:
+		p.o.notStored.OK(p.ctx, causeNoRecord)
 	}
 	p.o.latency.Record(p.ctx, time.Since(p.start).Seconds(), attrs)
 	p.span.SetAttributes(telemetry.AttrOutcome.String(outcome))

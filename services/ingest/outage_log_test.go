@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
+	"github.com/hookwire/hookwire/pkg/telemetry"
 )
 
 type syncBuffer struct {
@@ -40,6 +41,7 @@ func (b *syncBuffer) count(sub string) int {
 func TestRedisOutageLogsOnceNotPerEvent(t *testing.T) {
 	var logs syncBuffer
 	e := startEnv(t, envOpts{logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	start := time.Now()
 	restart := e.redis.Outage(t)
 	const n = 10
 	for i := range n {
@@ -48,9 +50,12 @@ func TestRedisOutageLogsOnceNotPerEvent(t *testing.T) {
 			t.Fatalf("publish %d during the outage: %v, want Unavailable", i, err)
 		}
 	}
+	// One line per cause and 30 s (telemetry.ThrottleInterval): a loaded
+	// machine may take longer than that.
+	bound := func() int { return 1 + int(time.Since(start)/telemetry.ThrottleInterval) }
 	cause := `"msg":"event not stored: event record unavailable (Redis)"`
-	if got := logs.count(cause); got != 1 {
-		t.Fatalf("%d lines %s for %d failed events, want 1:\n%s", got, cause, n, logs.buf.String())
+	if got := logs.count(cause); got < 1 || got > bound() {
+		t.Fatalf("%d lines %s for %d failed events, want 1 (at most %d):\n%s", got, cause, n, bound(), logs.buf.String())
 	}
 	restart()
 	// The client's pool dials again on its own schedule: publish until one
@@ -70,7 +75,7 @@ func TestRedisOutageLogsOnceNotPerEvent(t *testing.T) {
 	if got := logs.count(`"msg":"event not stored: event record unavailable (Redis): recovered"`); got != 1 {
 		t.Fatalf("%d recovered lines, want 1:\n%s", got, logs.buf.String())
 	}
-	if got := logs.count(cause); got != 1 {
-		t.Fatalf("%d lines %s in all, want 1 (within the interval):\n%s", got, cause, logs.buf.String())
+	if got := logs.count(cause); got > bound() {
+		t.Fatalf("%d lines %s in all, want at most %d:\n%s", got, cause, bound(), logs.buf.String())
 	}
 }
