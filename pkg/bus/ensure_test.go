@@ -143,10 +143,12 @@ func TestFindOrCreateStreamWaitsForJetStream(t *testing.T) {
 		_, err := FindOrCreateStream(ctx, js, cfg)
 		found <- err
 	}()
-	// Enable JetStream only once the finder has failed at least once.
+	// Enable JetStream only once the finder has failed at least once: its
+	// second lookup (the test's own was the first message) is sent only
+	// after its first failed.
 	testkit.Eventually(t, 10*time.Second, func() bool {
-		return nc.Stats().OutMsgs >= 2
-	}, "the finder to try")
+		return nc.Stats().OutMsgs >= 3
+	}, "the finder to try twice")
 	if err := srv.EnableJetStream(&server.JetStreamConfig{StoreDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}

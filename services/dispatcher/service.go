@@ -187,7 +187,7 @@ func (s *Service) open(ctx context.Context, js jetstream.JetStream) error {
 		return err
 	}
 	if s.events, err = bus.FindOrCreateStream(ctx, js, bus.EventsConfig(s.cfg.StreamReplicas, s.cfg.EventsDuplicateWindow, s.cfg.EventsMaxAge)); err != nil {
-		return fmt.Errorf("open stream %s: %w", bus.EventsStream, err)
+		return err // names the stream
 	}
 	qcfg := task.QueueConfig{Replicas: s.cfg.StreamReplicas, Dedup: s.cfg.DeliveriesDuplicateWindow, AckTimeout: s.cfg.PublishAckTimeout}
 	if s.queue, err = task.OpenQueue(ctx, js, qcfg); err != nil {

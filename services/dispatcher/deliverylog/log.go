@@ -42,7 +42,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 	}
 	stream, err := bus.FindStream(ctx, js, "KV_"+Bucket)
 	if err != nil {
-		return nil, fmt.Errorf("open kv bucket %s stream: %w", Bucket, err)
+		return nil, err // names the stream
 	}
 	l := &Log{kv: kv, stream: stream, direct: newDirect(js), now: time.Now}
 	for _, o := range opts {
