@@ -133,7 +133,7 @@ func (r *Results) storeTargets(sr *StoreRun, add func(name, target, measured str
 			note = fmt.Sprintf(" (backlog %d, not 1M: scale with -w4-backlog)", w.Waiting)
 		}
 		vsW2 := fmt.Sprintf("%.2f × W2", w.P99VsW2)
-		if w.P99VsW2 == 0 {
+		if w.W2P99 == 0 {
 			vsW2 = "W2 not run, no ratio"
 		}
 		var parts []string
@@ -142,7 +142,7 @@ func (r *Results) storeTargets(sr *StoreRun, add func(name, target, measured str
 		}
 		add("W4 backlog"+in, "≤ 300 MB extra RSS, healthy p99 ≤ 1.2 × W2",
 			fmt.Sprintf("%.0f MiB extra (%s), p99 %.2f ms = %s%s%s", w.ExtraRSSMiB, strings.Join(parts, ", "), w.Healthy.LatencyMS.P99, vsW2, w.postgresApart(), note),
-			w.ExtraRSSMiB*1.048576 <= 300 && w.P99VsW2 > 0 && w.P99VsW2 <= 1.2 && w.Waiting >= 1_000_000)
+			w.ExtraRSSMiB*1.048576 <= 300 && w.W2P99 > 0 && w.P99VsW2 <= 1.2 && w.Waiting >= 1_000_000)
 	} else {
 		skip("W4 backlog"+in, "≤ 300 MB extra RSS, healthy p99 within 20 % of W2")
 	}

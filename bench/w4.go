@@ -30,6 +30,7 @@ type W4Result struct {
 	Healthy        *W2Result          `json:"healthy"`
 	TasksHeld      float64            `json:"tasks_held_during_build"`
 	P99VsW2        float64            `json:"healthy_p99_over_w2_p99"`
+	W2P99          float64            `json:"w2_p99_ms"` // 0: W2 not run
 	// PostgresBefore and PostgresAfter are the delivery log's PostgreSQL
 	// (its memory and disk), reported apart from the extra RSS.
 	PostgresBefore *pgFigures `json:"postgres_before,omitempty"`
@@ -129,6 +130,7 @@ func (b *bench) w4(ctx context.Context, w2p99 float64) (*W4Result, error) {
 		r.ExtraRSSMiB += r.RSSAfterMiB[n] - r.RSSBeforeMiB[n]
 	}
 	r.ExtraRSSMiB = round(r.ExtraRSSMiB, 1)
+	r.W2P99 = w2p99
 	if w2p99 > 0 {
 		r.P99VsW2 = round(r.Healthy.LatencyMS.P99/w2p99, 2)
 	}
