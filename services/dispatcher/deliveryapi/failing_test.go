@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hookwire/hookwire/pkg/badrequest"
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
 )
@@ -75,6 +76,13 @@ func TestListFailingSubscriptions(t *testing.T) {
 	if ids, _ := rank(rootToken, &hookwirev1.ListFailingSubscriptionsRequest{StartTime: hour, Limit: 1}); !slices.Equal(ids, []string{"subMoved"}) {
 		t.Fatalf("limit 1 ranks %v", ids)
 	}
+	// The store ranks subMoved first under acquirers/100; hidden from the
+	// caller, it does not take a place of the limit.
+	for limit, want := range map[int32][]string{1: {"subGone"}, 2: {"subGone", "subA"}} {
+		if ids, _ := rank(acq100Token, &hookwirev1.ListFailingSubscriptionsRequest{StartTime: hour, Limit: limit}); !slices.Equal(ids, want) {
+			t.Fatalf("acquirers/100, limit %d, ranks %v, want %v", limit, ids, want)
+		}
+	}
 	// The last 150 s: two failures each of subGone and subMoved (a tie at
 	// the same last time: by id), one of subB (the latest) and subA.
 	recent := timestamppb.New(now.Add(-150 * time.Second))
@@ -90,11 +98,39 @@ func TestListFailingSubscriptions(t *testing.T) {
 		{"no start", rootToken, &hookwirev1.ListFailingSubscriptionsRequest{}, codes.InvalidArgument},
 		{"empty window", rootToken, &hookwirev1.ListFailingSubscriptionsRequest{StartTime: hour, EndTime: hour}, codes.InvalidArgument},
 		{"limit", rootToken, &hookwirev1.ListFailingSubscriptionsRequest{StartTime: hour, Limit: 5000}, codes.InvalidArgument},
+		{"window over a day", readerToken, &hookwirev1.ListFailingSubscriptionsRequest{StartTime: timestamppb.New(time.Unix(0, 0))}, codes.InvalidArgument},
+		{"window over a day before its end", readerToken, &hookwirev1.ListFailingSubscriptionsRequest{
+			StartTime: timestamppb.New(now.Add(-49 * time.Hour)), EndTime: timestamppb.New(now.Add(-24 * time.Hour))}, codes.InvalidArgument},
 		{"bad scope", rootToken, &hookwirev1.ListFailingSubscriptionsRequest{StartTime: hour, Scope: "/x//"}, codes.InvalidArgument},
 		{"another's scope", acq100Token, &hookwirev1.ListFailingSubscriptionsRequest{StartTime: hour, Scope: "acquirers/200"}, codes.PermissionDenied},
 	} {
 		if _, err := e.client.ListFailingSubscriptions(as(tc.token), tc.req); status.Code(err) != tc.code {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.code)
 		}
+	}
+	_, err := e.client.ListFailingSubscriptions(as(readerToken), &hookwirev1.ListFailingSubscriptionsRequest{StartTime: timestamppb.New(time.Unix(0, 0))})
+	if fields := badrequest.FieldsOf(err); !slices.Equal(fields, []string{"start_time"}) {
+		t.Fatalf("a window from 1970 names %v, want start_time (%v)", fields, err)
+	}
+}
+
+// TestListFailingSubscriptionsTruncated: a ranking the store cut at its
+// scan budget says so.
+func TestListFailingSubscriptionsTruncated(t *testing.T) {
+	e := startEnv(t, deliverylog.WithScanBudget(2))
+	now := time.Now().UTC()
+	for _, ev := range []string{"evt-1", "evt-2", "evt-3"} {
+		d := deliverylog.Delivery{SubscriptionID: "subA", EventID: ev, EventType: saleType, Scope: "acquirers/100", SubscriptionScope: "acquirers/100", EventSeq: 1}
+		if _, err := e.log.RecordAttempt(context.Background(), d, deliverylog.Attempt{Number: 1, StartedAt: now.Add(-time.Minute), Status: 503},
+			deliverylog.Pending, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := e.client.ListFailingSubscriptions(as(rootToken), &hookwirev1.ListFailingSubscriptionsRequest{StartTime: timestamppb.New(now.Add(-time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.GetTruncated() || len(resp.GetSubscriptions()) != 1 || resp.GetSubscriptions()[0].GetFailedAttempts() != 2 {
+		t.Fatalf("got %v, want subA's 2 newest failures, truncated", resp)
 	}
 }

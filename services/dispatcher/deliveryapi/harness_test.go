@@ -42,14 +42,14 @@ type env struct {
 	client hookwirev1.DeliveryServiceClient
 }
 
-func startEnv(t *testing.T) *env {
+func startEnv(t *testing.T, logOpts ...deliverylog.Option) *env {
 	t.Helper()
 	_, js := testkit.StartNATS(t).Connect(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e := &env{js: js}
 	var err error
-	if e.log, err = deliverylog.Open(ctx, js, deliverylog.Config{Retention: time.Hour, Replicas: 1}); err != nil {
+	if e.log, err = deliverylog.Open(ctx, js, deliverylog.Config{Retention: time.Hour, Replicas: 1}, logOpts...); err != nil {
 		t.Fatal(err)
 	}
 	if e.subs, err = subscription.Open(ctx, js, 1); err != nil {

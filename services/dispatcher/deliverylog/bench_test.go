@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,4 +80,40 @@ func BenchmarkPGRecordAttempt(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkKVFailingBudget measures the KV store's failure ranking at its
+// worst: a window holding DefaultScanBudget records, each with a failed
+// attempt (100 subscriptions), read whole.
+func BenchmarkKVFailingBudget(b *testing.B) {
+	_, js := testkit.StartNATS(b).Connect(b)
+	l, err := deliverylog.Open(context.Background(), js, deliverylog.Config{Retention: time.Hour, Replicas: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := time.Now().UTC().Add(-time.Minute)
+	a := deliverylog.Attempt{Number: 1, StartedAt: at, Status: 503, Latency: 30 * time.Millisecond,
+		Excerpt: "Service Unavailable", URL: "https://example.test/hook", Trigger: deliverylog.TriggerScheduled}
+	var n atomicCounter
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for i := n.next(); i <= deliverylog.DefaultScanBudget; i = n.next() {
+				d := deliverylog.Delivery{SubscriptionID: fmt.Sprintf("sub%d", i%100), EventID: fmt.Sprint(i), EventType: "t", EventSeq: 1}
+				if _, err := l.RecordAttempt(context.Background(), d, a, deliverylog.Pending, time.Time{}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	f := deliverylog.FailureFilter{Since: at.Add(-time.Minute), Until: at.Add(time.Minute)}
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := l.Failing(context.Background(), f, 0)
+		if err != nil || r.Truncated || len(r.Subscriptions) != 10 {
+			b.Fatalf("%+v, %v", r, err)
+		}
+	}
 }

@@ -92,6 +92,13 @@
 // delivery created yesterday whose retries fail now counts now. The KV
 // store reads the stream from the window's start time (less a clock skew
 // allowance): a record's one message is its latest write, made after every
-// attempt it holds started. PostgreSQL counts over delivery_attempts with a
-// partial index of the failed ones by start time (migration 0002).
+// attempt it holds started. It reads at most its scan budget
+// (DefaultScanBudget records, WithScanBudget): a window holding more is
+// ranked from its newest records and the Ranking is Truncated. A fetch
+// that fails, or comes back empty while the consumer still counts records
+// pending, is an error, never a short count. PostgreSQL counts over
+// delivery_attempts with a partial index of the failed ones by start time
+// (migration 0002). A window is at most MaxFailingWindow (a day) long;
+// FailureFilter.After continues a ranking, for a caller that drops some of
+// it (ListFailingSubscriptions drops subscriptions hidden from the token).
 package deliverylog

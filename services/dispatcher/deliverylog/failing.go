@@ -8,10 +8,12 @@ import (
 	"time"
 )
 
-// Failing's bounds on the number of subscriptions returned.
+// Failing's bounds on the number of subscriptions returned, and on its
+// window: every store reads at least the window's failed attempts.
 const (
 	DefaultFailingLimit = 10
 	MaxFailingLimit     = 1000
+	MaxFailingWindow    = 24 * time.Hour
 )
 
 // FailureFilter selects the attempts Failing counts: started in
@@ -20,13 +22,29 @@ const (
 type FailureFilter struct {
 	Scope        string
 	Since, Until time.Time
+	// After, when its SubscriptionID is set, continues a ranking: only the
+	// subscriptions ranked after it (by Attempts, LastAt, SubscriptionID)
+	// are returned.
+	After Failures
 }
 
 func (f FailureFilter) check() error {
 	if f.Since.IsZero() || f.Until.IsZero() || !f.Until.After(f.Since) {
 		return fmt.Errorf("%w: the failure window needs a start before its end", ErrBadFilter)
 	}
+	if f.Until.Sub(f.Since) > MaxFailingWindow {
+		return fmt.Errorf("%w: the failure window is longer than %s", ErrBadFilter, MaxFailingWindow)
+	}
 	return nil
+}
+
+// Ranking is what Failing returns.
+type Ranking struct {
+	Subscriptions []Failures
+	// Truncated: the store read only part of the window's records (the
+	// KV store's scan budget); the counts may be low and some
+	// subscriptions missing.
+	Truncated bool
 }
 
 // Failures is one subscription's failed attempts in a window.

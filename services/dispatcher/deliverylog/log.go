@@ -23,6 +23,10 @@ type Log struct {
 	stream jetstream.Stream // the bucket's backing stream, for List
 	direct *direct          // for put; nil: kv.Create and kv.Update
 	now    func() time.Time
+	budget int // records Failing may read
+	// afterBatch, when set, is called with the scan consumer's name after
+	// each batch Failing reads (tests).
+	afterBatch func(consumer string)
 }
 
 // Option configures a Log.
@@ -30,6 +34,11 @@ type Option func(*Log)
 
 // WithClock sets the clock stamping CreatedAt and UpdatedAt (tests).
 func WithClock(now func() time.Time) Option { return func(l *Log) { l.now = now } }
+
+// WithScanBudget sets how many records Failing reads at most (default
+// DefaultScanBudget); a window holding more is ranked from its newest
+// records and the result is Truncated.
+func WithScanBudget(n int) Option { return func(l *Log) { l.budget = max(n, 1) } }
 
 // Open creates or updates the bucket and returns a Log over it.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Option) (*Log, error) {
@@ -44,7 +53,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 	if err != nil {
 		return nil, err // names the stream
 	}
-	l := &Log{kv: kv, stream: stream, direct: newDirect(js), now: time.Now}
+	l := &Log{kv: kv, stream: stream, direct: newDirect(js), now: time.Now, budget: DefaultScanBudget}
 	for _, o := range opts {
 		o(l)
 	}

@@ -53,7 +53,7 @@ func TestPGFailingTiesByBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, f := range got {
+	for _, f := range got.Subscriptions {
 		ids = append(ids, f.SubscriptionID)
 	}
 	if want := []string{"subB", "suba"}; !slices.Equal(ids, want) {

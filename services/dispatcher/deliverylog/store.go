@@ -47,8 +47,9 @@ type Store interface {
 	// Failing ranks the subscriptions by their failed attempts (no 2xx)
 	// that started in f's window, most first (then the latest failure,
 	// then the subscription id), and returns the first limit (0: the
-	// default, at most MaxFailingLimit).
-	Failing(ctx context.Context, f FailureFilter, limit int) ([]Failures, error)
+	// default, at most MaxFailingLimit) after f.After. A window longer
+	// than MaxFailingWindow is ErrBadFilter.
+	Failing(ctx context.Context, f FailureFilter, limit int) (Ranking, error)
 	// Run does the store's upkeep until ctx ends.
 	Run(ctx context.Context) error
 	// Close releases the store's connections.

@@ -506,18 +506,28 @@ func contractFailing(t *testing.T, s deliverylog.Store, _ *clock) {
 		{"window of one attempt", deliverylog.FailureFilter{Since: at(10), Until: at(11)}, 0,
 			[]deliverylog.Failures{f("subA", 1, 10, 0, "dial tcp 10.0.0.1:443: connect: connection refused")}},
 		{"nothing", deliverylog.FailureFilter{Since: at(-60), Until: at(-30)}, 0, nil},
+		// After continues the ranking past a subscription: by count, then
+		// the latest failure, then the id (subC ties subF).
+		{"after the first", deliverylog.FailureFilter{Since: hour.Since, Until: hour.Until, After: all[0]}, 2, all[1:3]},
+		{"after a tie", deliverylog.FailureFilter{Since: hour.Since, Until: hour.Until, After: all[3]}, 0, all[4:]},
+		{"after the last", deliverylog.FailureFilter{Since: hour.Since, Until: hour.Until, After: all[4]}, 0, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.Failing(ctx, tc.f, tc.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.EqualFunc(got, tc.want, func(a, b deliverylog.Failures) bool { return a == b && a.LastAt.Equal(b.LastAt) }) {
+			if got.Truncated || !slices.EqualFunc(got.Subscriptions, tc.want, func(a, b deliverylog.Failures) bool { return a == b && a.LastAt.Equal(b.LastAt) }) {
 				t.Fatalf("Failing(%+v, %d) =\n%+v\nwant\n%+v", tc.f, tc.limit, got, tc.want)
 			}
 		})
 	}
-	if _, err := s.Failing(ctx, deliverylog.FailureFilter{Since: at(10), Until: at(10)}, 0); !errors.Is(err, deliverylog.ErrBadFilter) {
-		t.Fatalf("an empty window: %v, want ErrBadFilter", err)
+	for _, bad := range []deliverylog.FailureFilter{
+		{Since: at(10), Until: at(10)},                                  // empty
+		{Since: at(0).Add(-deliverylog.MaxFailingWindow), Until: at(1)}, // longer than a day
+	} {
+		if _, err := s.Failing(ctx, bad, 0); !errors.Is(err, deliverylog.ErrBadFilter) {
+			t.Fatalf("window %v to %v: %v, want ErrBadFilter", bad.Since, bad.Until, err)
+		}
 	}
 }

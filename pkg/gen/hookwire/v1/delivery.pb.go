@@ -1119,7 +1119,7 @@ func (x *DeliveryCount) GetCount() int64 {
 type ListFailingSubscriptionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The window of attempt start times; start_time is required, an unset
-	// end_time means now.
+	// end_time means now. The window is at most 24 hours long.
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// How many subscriptions to return: 1-1000, default 10.
@@ -1194,6 +1194,12 @@ type ListFailingSubscriptionsResponse struct {
 	// Most failed attempts first; ties by the latest failure first, then
 	// by subscription id.
 	Subscriptions []*SubscriptionFailures `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	// The counts are partial: the delivery log read only part of the
+	// window's records, its bound on the work of one request (the embedded
+	// store reads at most a fixed number of records, the newest of the
+	// window). The subscriptions and counts given are real; others may be
+	// missing and counts may be low.
+	Truncated     bool `protobuf:"varint,2,opt,name=truncated,proto3" json:"truncated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1233,6 +1239,13 @@ func (x *ListFailingSubscriptionsResponse) GetSubscriptions() []*SubscriptionFai
 		return x.Subscriptions
 	}
 	return nil
+}
+
+func (x *ListFailingSubscriptionsResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
 }
 
 // A subscription's failed attempts in the requested window.
@@ -1401,9 +1414,10 @@ const file_hookwire_v1_delivery_proto_rawDesc = "" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12\x14\n" +
-	"\x05scope\x18\x04 \x01(\tR\x05scope\"k\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"\x89\x01\n" +
 	" ListFailingSubscriptionsResponse\x12G\n" +
-	"\rsubscriptions\x18\x01 \x03(\v2!.hookwire.v1.SubscriptionFailuresR\rsubscriptions\"\xf9\x01\n" +
+	"\rsubscriptions\x18\x01 \x03(\v2!.hookwire.v1.SubscriptionFailuresR\rsubscriptions\x12\x1c\n" +
+	"\ttruncated\x18\x02 \x01(\bR\ttruncated\"\xf9\x01\n" +
 	"\x14SubscriptionFailures\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12'\n" +
 	"\x0ffailed_attempts\x18\x02 \x01(\x03R\x0efailedAttempts\x12F\n" +
