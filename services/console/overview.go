@@ -17,6 +17,7 @@ type overviewPage struct {
 	Suspended          []*hookwirev1.Subscription
 	SuspendedTruncated bool
 	Failing            []failingSub
+	FailingTruncated   bool // the delivery log read only part of the hour
 	Since              string
 }
 
@@ -40,7 +41,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failed(w, r, s, "list subscriptions", err)
 		return
 	}
-	if p.Failing, err = c.failing(ctx, time.Now().Add(-time.Hour)); err != nil {
+	if p.Failing, p.FailingTruncated, err = c.failing(ctx, time.Now().Add(-time.Hour)); err != nil {
 		c.failed(w, r, s, "list failing subscriptions", err)
 		return
 	}
@@ -49,13 +50,14 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 
 // failing is the dispatcher's exact ranking of the subscriptions the
 // session sees by their failed attempts since t, with each one's label,
-// URL and status from the registry.
-func (c *Console) failing(ctx context.Context, since time.Time) ([]failingSub, error) {
+// URL and status from the registry, and whether it is partial (the
+// delivery log read only part of the window).
+func (c *Console) failing(ctx context.Context, since time.Time) ([]failingSub, bool, error) {
 	resp, err := c.del.ListFailingSubscriptions(ctx, &hookwirev1.ListFailingSubscriptionsRequest{
 		StartTime: timestamppb.New(since), Limit: overviewTop,
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := make([]failingSub, len(resp.GetSubscriptions()))
 	for i, f := range resp.GetSubscriptions() {
@@ -66,5 +68,5 @@ func (c *Console) failing(ctx context.Context, since time.Time) ([]failingSub, e
 			out[i].Label, out[i].URL, out[i].Status = sub.GetLabel(), sub.GetUrl(), sub.GetStatus()
 		}
 	}
-	return out, nil
+	return out, resp.GetTruncated(), nil
 }

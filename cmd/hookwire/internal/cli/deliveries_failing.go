@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -22,7 +23,7 @@ func (a *app) deliveriesFailingCommand() *cobra.Command {
 		Args:  exactArgs(0, "no arguments"),
 	}
 	fs := c.Flags()
-	fs.StringVar(&since, "since", "1h", "window start as a duration ago or RFC 3339")
+	fs.StringVar(&since, "since", "1h", "window start as a duration ago or RFC 3339 (at most 24h ago)")
 	fs.StringVar(&scope, "scope", "", "only subscriptions at or under this scope node (default: all the token sees)")
 	fs.Int32Var(&limit, "limit", 0, "subscriptions to show (server default 10)")
 	c.RunE = func(c *cobra.Command, _ []string) error {
@@ -46,6 +47,9 @@ func (a *app) deliveriesFailingCommand() *cobra.Command {
 			for _, s := range resp.GetSubscriptions() {
 				row(w, s.GetSubscriptionId(), strconv.FormatInt(s.GetFailedAttempts(), 10), fmtTime(s.GetLastFailureTime()),
 					truncate(oneLine(s.GetLastError()), 80))
+			}
+			if resp.GetTruncated() {
+				fmt.Fprintln(w, "partial: the delivery log read only part of the window (its bound on one request); counts may be low and subscriptions missing")
 			}
 		})
 	}
