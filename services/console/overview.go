@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
@@ -18,6 +20,7 @@ type overviewPage struct {
 	SuspendedTruncated bool
 	Failing            []failingSub
 	FailingTruncated   bool // the delivery log read only part of the hour
+	NoRanking          bool // the dispatcher is older than ListFailingSubscriptions
 	Since              string
 }
 
@@ -41,7 +44,13 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failed(w, r, s, "list subscriptions", err)
 		return
 	}
-	if p.Failing, p.FailingTruncated, err = c.failing(ctx, time.Now().Add(-time.Hour)); err != nil {
+	p.Failing, p.FailingTruncated, err = c.failing(ctx, time.Now().Add(-time.Hour))
+	switch {
+	case status.Code(err) == codes.Unimplemented:
+		// A dispatcher older than the ranking (a rolling upgrade): the
+		// rest of the overview stands without it.
+		p.NoRanking = true
+	case err != nil:
 		c.failed(w, r, s, "list failing subscriptions", err)
 		return
 	}
