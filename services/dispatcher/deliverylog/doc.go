@@ -9,8 +9,10 @@
 // Tables deliveries and delivery_attempts (migrations/), both partitioned
 // by range on the delivery's creation day (UTC, one partition a day,
 // <table>_pYYYYMMDD); a delivery's attempts live in its partition. The
-// migrations are embedded and run at start under an advisory lock, as
-// are partition changes: today's and the next three days' partitions are
+// migrations are embedded and run at start under an advisory lock, each
+// in a transaction that waits at most 10 s for a table lock
+// (lock_timeout: it fails rather than queue writes behind it), as are
+// partition changes: today's and the next three days' partitions are
 // made at start and hourly, and those whose day ended more than the
 // retention ago are dropped whole (no row is deleted one by one).
 // Listings are keyset-paged on (created_at, id), newest first, each

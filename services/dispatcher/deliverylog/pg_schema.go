@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +79,12 @@ func MigrateURL(ctx context.Context, url string) ([]string, error) {
 	return Migrate(ctx, pool)
 }
 
+// migrationLockTimeout is how long a migration waits for a table lock
+// (lock_timeout) before it fails. Waiting longer would queue every write
+// to the table behind it: with writers or a long transaction on a table,
+// a migration that needs it fails, and the next start tries again.
+var migrationLockTimeout = 10 * time.Second
+
 // migrate applies one file unless its version is recorded already.
 func migrate(ctx context.Context, conn *pgx.Conn, file, version string) (bool, error) {
 	var n int
@@ -92,12 +99,22 @@ func migrate(ctx context.Context, conn *pgx.Conn, file, version string) (bool, e
 		return false, err
 	}
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`,
+			strconv.FormatInt(migrationLockTimeout.Milliseconds(), 10)); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, string(sql)); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO hookwire_schema_migrations (version) VALUES ($1)`, version)
 		return err
 	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		return false, fmt.Errorf("apply migration %s: no lock within %s (writes or a long transaction hold a table; "+
+			"it is tried again at the next start; a large delivery log: see the README's delivery log section): %w",
+			version, migrationLockTimeout, err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("apply migration %s: %w", version, err)
 	}
