@@ -46,11 +46,14 @@ func (s *Server) ListFailingSubscriptions(ctx context.Context, req *hookwirev1.L
 		}
 		resp.Truncated = resp.Truncated || ranked.Truncated
 		for _, x := range ranked.Subscriptions {
+			if len(resp.Subscriptions) == limit {
+				break
+			}
 			sv, err := v.subscription(ctx, x.SubscriptionID)
 			if err != nil {
 				return nil, s.grpcError("list failing subscriptions", err)
 			}
-			if sv == subHidden || len(resp.Subscriptions) == limit {
+			if sv == subHidden {
 				continue
 			}
 			resp.Subscriptions = append(resp.Subscriptions, &hookwirev1.SubscriptionFailures{
