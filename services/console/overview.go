@@ -34,7 +34,8 @@ type failingSub struct {
 }
 
 // overview: suspended subscriptions, and the subscriptions with the most
-// failed attempts in the last hour (see failing).
+// failed attempts in the last hour (see failing); beside a dispatcher
+// older than the ranking, the overview without it.
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := s.call(r.Context())
 	p := &overviewPage{Since: time.Now().UTC().Add(-time.Hour).Format("15:04 UTC")}
