@@ -232,7 +232,8 @@ type stmtStat struct {
 	Calls      int64   `json:"calls"`
 	Rows       int64   `json:"rows"`
 	MeanExecMS float64 `json:"mean_exec_ms"`
-	MeanPlanMS float64 `json:"mean_plan_ms"`
+	Plans      int64   `json:"plans"` // times planned (a cached plan is not planned again)
+	PlanMS     float64 `json:"plan_ms_total"`
 	TotalMS    float64 `json:"total_ms"` // planning and execution
 }
 
@@ -259,15 +260,15 @@ func (b *bench) topStatements(ctx context.Context, n int) []stmtStat {
 	}
 	defer c.Close(context.Background())
 	rows, err := c.Query(ctx, `SELECT left(regexp_replace(query, '\s+', ' ', 'g'), 80), calls, rows,
-		mean_exec_time, CASE WHEN plans > 0 THEN total_plan_time / plans ELSE 0 END, total_exec_time + total_plan_time
+		mean_exec_time, plans, total_plan_time, total_exec_time + total_plan_time
 		FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`, n)
 	if err != nil {
 		return nil
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (stmtStat, error) {
 		var s stmtStat
-		err := r.Scan(&s.Query, &s.Calls, &s.Rows, &s.MeanExecMS, &s.MeanPlanMS, &s.TotalMS)
-		s.MeanExecMS, s.MeanPlanMS, s.TotalMS = round(s.MeanExecMS, 3), round(s.MeanPlanMS, 3), round(s.TotalMS, 0)
+		err := r.Scan(&s.Query, &s.Calls, &s.Rows, &s.MeanExecMS, &s.Plans, &s.PlanMS, &s.TotalMS)
+		s.MeanExecMS, s.PlanMS, s.TotalMS = round(s.MeanExecMS, 3), round(s.PlanMS, 1), round(s.TotalMS, 0)
 		return s, err
 	})
 	if err != nil {
