@@ -33,6 +33,7 @@ Hookwire dev is running. Ctrl-C stops it.
 
   gRPC    %[1]s   registry, ingest, delivery (reflection on)
   HTTP    http://%[2]s/healthz  /readyz  /metrics
+  Console http://%[2]s/console/
   Traces  %[7]s
   NATS    %[3]s   store %[4]s/nats
   Redis   %[5]s

@@ -33,6 +33,16 @@ func TestDevCommandMetricsAndJSONLogs(t *testing.T) {
 	d := &devStack{grpcAddr: m[1], httpAddr: m[2]}
 	d.hw(t, "events", "publish", "--type", "transaction.sale.success", "--id", "evt_metrics_1", "--data", `{"amount": 1}`)
 
+	// The banner names the console, and it answers there.
+	if want := "Console http://" + d.httpAddr + "/console/"; !strings.Contains(out.String(), want) {
+		t.Errorf("banner lacks %q:\n%s", want, out.String())
+	}
+	if resp, err := http.Get("http://" + d.httpAddr + "/console/"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /console/: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	resp, err := http.Get("http://" + d.httpAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
