@@ -44,6 +44,13 @@ func OpenPostgres(ctx context.Context, cfg Config, opts ...PGOption) (*PG, error
 	if err != nil {
 		return nil, fmt.Errorf("delivery log url: %w", redactURLError(err))
 	}
+	// Every lookup goes through an index, never a sequential scan: today's
+	// partition fills from empty within the day, so its statistics, and the
+	// plans a connection caches, lag far behind its size; left to them the
+	// planner scanned the whole partition for each batch of writes, retry
+	// re-reads and attempt reads (TestPGLookupsUseIndexes). Every query of
+	// the store has an index to use.
+	pcfg.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect delivery log: %w", err)

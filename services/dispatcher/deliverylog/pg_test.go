@@ -208,23 +208,23 @@ func TestPGEnsurePartitionsForPastDays(t *testing.T) {
 	}
 }
 
-// A write finds its delivery through the id index of each partition, never
-// by scanning one: a day's partition fills from empty, so its statistics
-// (and a statement's cached plan) lag far behind its size, and a planner
-// left to them hash-joined the batch with a sequential scan of the whole
-// partition, on every batch (W1 on PostgreSQL: 190,000 rows read per
-// batch of 40, 10 % of the plain client's rate).
-func TestPGWritesUseTheIDIndex(t *testing.T) {
+// Writes, retries' re-reads and Get find deliveries and attempts through
+// the indexes of each partition, never by scanning one: a day's partition
+// fills from empty, so its statistics (and a connection's cached plans)
+// lag far behind its size, and a planner left to them hash-joined each
+// batch with a sequential scan of the whole partition (W1 on PostgreSQL:
+// 190,000 rows read per batch of 40, 10 % of the plain client's rate).
+func TestPGLookupsUseIndexes(t *testing.T) {
 	pg := testkit.StartPostgres(t)
 	c := newClock(contractStart)
 	p := openPG(t, pg.NewDatabase(t), c)
 	ctx := context.Background()
 	var wg sync.WaitGroup
-	write := func(from, to int) {
+	each := func(from, to int, fn func(i int) error) {
 		for w := range 40 { // concurrent: batches of several
 			wg.Go(func() {
 				for i := from + w; i < to; i += 40 {
-					if _, err := p.RecordAttempt(ctx, delivery("sub1", i, "acquirers/1"), attempt(200, contractStart), deliverylog.Delivered, time.Time{}); err != nil {
+					if err := fn(i); err != nil {
 						t.Error(err)
 						return
 					}
@@ -233,27 +233,39 @@ func TestPGWritesUseTheIDIndex(t *testing.T) {
 		}
 		wg.Wait()
 	}
+	first := func(i int) error {
+		_, err := p.RecordAttempt(ctx, delivery("sub1", i, "acquirers/1"), attempt(200, contractStart), deliverylog.Delivered, time.Time{})
+		return err
+	}
 	// Counters reach pg_stat_user_tables when each backend flushes them (at
 	// the latest when it ends: the pool's connections are closed), all of
 	// them at once: a phase's inserts all counted means its scans are too.
+	today := []string{"deliveries_p20261123", "delivery_attempts_p20261123"}
 	scans := func(inserted int64) (seq, idx int64) {
 		t.Helper()
 		p.Pool().Reset()
 		testkit.Eventually(t, 20*time.Second, func() bool {
 			var ins int64
 			if err := p.Pool().QueryRow(ctx, `SELECT coalesce(sum(seq_scan), 0), coalesce(sum(idx_scan), 0), coalesce(sum(n_tup_ins), 0)
-				FROM pg_stat_user_tables WHERE relname LIKE 'deliveries_p%'`).Scan(&seq, &idx, &ins); err != nil {
+				FROM pg_stat_user_tables WHERE relname = ANY($1)`, today).Scan(&seq, &idx, &ins); err != nil {
 				t.Fatal(err)
 			}
 			return ins == inserted
 		}, "%d inserts counted in pg_stat_user_tables", inserted)
 		return seq, idx
 	}
-	write(0, 3000) // today's partition grows from empty, its statistics behind
-	seq0, idx0 := scans(3000)
-	write(3000, 4000)
-	seq, idx := scans(4000)
+	each(0, 3000, first) // today's partition grows from empty, its statistics behind
+	seq0, idx0 := scans(2 * 3000)
+	each(3000, 4000, first)
+	each(0, 500, func(i int) error { // retries: their earlier attempts are read back
+		a := attempt(500, contractStart.Add(time.Minute))
+		a.Number = 2
+		_, err := p.RecordAttempt(ctx, delivery("sub1", i, "acquirers/1"), a, deliverylog.Pending, time.Time{})
+		return err
+	})
+	each(0, 500, func(i int) error { _, err := p.Get(ctx, delivery("sub1", i, "acquirers/1").ID); return err })
+	seq, idx := scans(2*4000 + 500)
 	if seq > seq0 || idx == idx0 {
-		t.Fatalf("1000 writes scanned a partition %d times (index scans %d)", seq-seq0, idx-idx0)
+		t.Fatalf("1000 writes, 500 retries and 500 reads scanned today's partitions %d times (index scans %d)", seq-seq0, idx-idx0)
 	}
 }

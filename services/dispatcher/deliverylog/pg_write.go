@@ -202,15 +202,6 @@ func (p *PG) RecordAttempt(ctx context.Context, d Delivery, a Attempt, state Sta
 	}
 }
 
-// planBatch makes the batch's statement find each delivery through the id
-// index of every partition. Today's partition fills from empty within the
-// day, so its statistics, and the plan a connection cached for the
-// statement, lag far behind its size: left to them the planner
-// hash-joined the batch with a sequential scan of the whole partition, on
-// every batch (TestPGWritesUseTheIDIndex). Transaction-scoped; it rides in
-// the batch's round trip.
-const planBatch = `SET LOCAL enable_seqscan = off`
-
 // lockBatch takes the advisory lock of every delivery of a batch, in one
 // order for all writers so that two batches never wait for each other.
 const lockBatch = `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest($1::text[]) x ORDER BY 1) s`
@@ -280,15 +271,11 @@ func (p *PG) writeBatch(ctx context.Context, batch []*writeReq) ([]Delivery, err
 		clear(got)
 		return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 			b := &pgx.Batch{}
-			b.Queue(planBatch)
 			b.Queue(lockBatch, ids)
 			b.Queue(upsertBatch, ids, subs, subScopes, eventIDs, types, scopes, seqs, states, nexts, statuses, started, lat,
 				errs, excerpts, urls, triggers, again, now)
 			br := tx.SendBatch(ctx, b)
 			defer br.Close()
-			if _, err := br.Exec(); err != nil {
-				return fmt.Errorf("record attempts: %w", err)
-			}
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("lock deliveries: %w", err)
 			}
