@@ -17,7 +17,10 @@
 // retention ago are dropped whole (no row is deleted one by one).
 // Listings are keyset-paged on (created_at, id), newest first, each
 // filter served by an index, so a page deep in a subscription's million
-// deliveries costs what the first does.
+// deliveries costs what the first does. The store's connections run with
+// enable_seqscan off: today's partition fills from empty within the day,
+// its statistics and cached plans lag behind its size, and a planner left
+// to them scanned the whole partition for every batch of writes.
 //
 // RecordAttempt returns once its attempt is committed. Concurrent calls
 // are group-committed: up to four transactions in flight, each taking
