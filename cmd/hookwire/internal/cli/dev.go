@@ -50,13 +50,14 @@ func (a *app) devCommand() *cobra.Command {
 		}
 		o.RedisURL = os.Getenv("HOOKWIRE_REDIS_URL")
 		env := envconf.New(os.LookupEnv)
+		// Secrets, each also from its X_FILE twin, as the services read them.
 		env.Secret("HOOKWIRE_DELIVERY_LOG_URL", &o.DeliveryLogURL) // it holds the database password
+		env.Secret("HOOKWIRE_MASTER_KEY", &o.MasterKey)
+		env.Secret("HOOKWIRE_MASTER_KEYS_PREVIOUS", &o.MasterKeysPrevious)
 		if err := env.Err(); err != nil {
 			return fmt.Errorf("hookwire dev: %w", err)
 		}
 		o.TokensFile = os.Getenv("HOOKWIRE_TOKENS_FILE")
-		o.MasterKey = os.Getenv("HOOKWIRE_MASTER_KEY")
-		o.MasterKeysPrevious = os.Getenv("HOOKWIRE_MASTER_KEYS_PREVIOUS")
 		o.Logger = log
 		telemetry.RouteLibraryLogs(log)
 		return runDev(c.Context(), o, a.stdout)

@@ -127,3 +127,33 @@ func TestDevDeliveryLogURLFile(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut2.String())
 	}
 }
+
+// The master key may come from HOOKWIRE_MASTER_KEY_FILE, as the services
+// read it: dev then seals with it instead of making a key file.
+func TestDevMasterKeyFile(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	file := filepath.Join(t.TempDir(), "master_key")
+	if err := os.WriteFile(file, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOOKWIRE_MASTER_KEY_FILE", file)
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- Run(ctx, []string{"dev", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--data-dir", data}, &out, &errOut)
+	}()
+	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(out.String(), "Hookwire dev is running") }, "no banner:\n%s", &out)
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Fatalf("dev exit %d: %s", code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, "master.key")); !os.IsNotExist(err) {
+		t.Fatalf("dev made a key file (%v) although HOOKWIRE_MASTER_KEY_FILE names the key", err)
+	}
+	if strings.Contains(errOut.String(), "key file in the data dir") || strings.Contains(errOut.String(), strings.Repeat("ab", 32)) {
+		t.Fatalf("stderr: %s", errOut.String())
+	}
+}
