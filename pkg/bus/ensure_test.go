@@ -24,14 +24,7 @@ func TestEnsureConcurrentCreatorsConverge(t *testing.T) {
 	const creators, rounds = 4, 2
 	js := make([]jetstream.JetStream, creators)
 	for i := range js {
-		nc, err := nats.Connect(urls[i%len(urls)])
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		if js[i], err = jetstream.New(nc); err != nil {
-			t.Fatal(err)
-		}
+		_, js[i] = testkit.ConnectURL(t, urls[i%len(urls)])
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

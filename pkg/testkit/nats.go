@@ -58,7 +58,14 @@ func (n *NATS) Stop() {
 // Connect opens a client connection closed when the test ends.
 func (n *NATS) Connect(t testing.TB) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(n.URL, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	return ConnectURL(t, n.URL)
+}
+
+// ConnectURL opens a client connection to url (a server of StartCluster,
+// say) closed when the test ends.
+func ConnectURL(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatalf("testkit: connect nats: %v", err)
 	}

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/hookwire/hookwire/pkg/testkit"
 	"github.com/hookwire/hookwire/services/dispatcher/clock"
 	"github.com/hookwire/hookwire/services/dispatcher/task"
@@ -30,15 +27,7 @@ func TestTwinReleasesLeaveNothingParked(t *testing.T) {
 	var lots []*Lot
 	var q0 *task.Queue
 	for i := range 2 {
-		nc, err := nats.Connect(urls[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, js := testkit.ConnectURL(t, urls[i])
 		q, err := task.OpenQueue(ctx, js, task.QueueConfig{Replicas: 3})
 		if err != nil {
 			t.Fatal(err)

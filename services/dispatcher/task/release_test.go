@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/hookwire/hookwire/pkg/testkit"
 )
 
@@ -61,15 +58,7 @@ func TestConcurrentReleasesOfTheSameMembersConverge(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var qs []*Queue
 	for i := range 2 {
-		nc, err := nats.Connect(urls[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, js := testkit.ConnectURL(t, urls[i])
 		q, err := OpenQueue(ctx, js, QueueConfig{Replicas: 3})
 		if err != nil {
 			t.Fatal(err)
