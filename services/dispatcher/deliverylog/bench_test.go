@@ -54,17 +54,9 @@ func (c *atomicCounter) next() int64 { return c.v.Add(1) }
 
 // BenchmarkPGRecordAttempt is BenchmarkRecordAttempt's "first" on the
 // PostgreSQL store, from 100 goroutines (10 subscriptions × max_in_flight
-// 10, W1's concurrency): the batches group-commit what is waiting. days is
-// the history kept (partitions): a write must cost the same on a log that
-// holds 30 days as on a fresh one.
+// 10, W1's concurrency): the batches group-commit what is waiting.
 func BenchmarkPGRecordAttempt(b *testing.B) {
 	pg := testkit.StartPostgres(b)
-	for _, days := range []int{1, 30} {
-		b.Run(fmt.Sprintf("days=%d", days), func(b *testing.B) { benchPGRecordAttempt(b, pg, days) })
-	}
-}
-
-func benchPGRecordAttempt(b *testing.B, pg *testkit.Postgres, days int) {
 	cfg := defaultConfig()
 	cfg.URL = pg.NewDatabase(b)
 	p, err := deliverylog.OpenPostgres(context.Background(), cfg)
@@ -72,9 +64,6 @@ func benchPGRecordAttempt(b *testing.B, pg *testkit.Postgres, days int) {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	if err := p.EnsurePartitions(context.Background(), time.Now().AddDate(0, 0, 1-days), time.Now()); err != nil {
-		b.Fatal(err)
-	}
 	a := deliverylog.Attempt{Number: 1, StartedAt: time.Now(), Status: 200, Latency: 30 * time.Millisecond,
 		Excerpt: `{"ok":true}`, URL: "https://example.test/hook", Trigger: deliverylog.TriggerScheduled}
 	var n atomicCounter
@@ -85,8 +74,7 @@ func benchPGRecordAttempt(b *testing.B, pg *testkit.Postgres, days int) {
 			i := n.next()
 			sub := fmt.Sprintf("sub%d", i%10)
 			d := deliverylog.Delivery{ID: deliverylog.ID(sub, "acquirers/1", fmt.Sprint(i)), SubscriptionID: sub,
-				SubscriptionScope: "acquirers/1", Scope: "acquirers/1", EventID: fmt.Sprint(i), EventType: "t", EventSeq: uint64(i),
-				CreatedAt: time.Now()} // the event's acceptance, as the worker gives it
+				SubscriptionScope: "acquirers/1", Scope: "acquirers/1", EventID: fmt.Sprint(i), EventType: "t", EventSeq: uint64(i)}
 			if _, err := p.RecordAttempt(context.Background(), d, a, deliverylog.Delivered, time.Time{}); err != nil {
 				b.Fatal(err)
 			}

@@ -22,31 +22,13 @@
 // its statistics and cached plans lag behind its size, and a planner left
 // to them scanned the whole partition for every batch of writes.
 //
-// # Where a delivery lives
-//
-// A delivery's created_at is its event's acceptance (the EVENTS
-// timestamp), which the worker gives as Delivery.CreatedAt on every write
-// of it (a first attempt from the fan-out's copy of the event, a retry,
-// hold or another replica from the event read back: the same instant,
-// TestEventAcceptedIsOneTimeWhereverItIsRead). A write given it looks at
-// that day's partition only (unique index (id, created_at), INSERT ... ON
-// CONFLICT): its cost does not grow with the days kept
-// (TestPGWritesGivenTheirCreationStayInTheirPartition). A write not given
-// it (the event is no longer stored), or given one older than half the
-// retention (a replay of an old event: dated today, retention does not
-// drop it at once), finds the delivery by id in every partition and
-// creates it in today's. The rule that keeps one row per delivery: a
-// delivery once written without its creation time is never written with
-// it again, because an event that is gone, or older than half the
-// retention, stays so.
-//
 // RecordAttempt returns once its attempt is committed. Concurrent calls
 // are group-committed: up to four transactions in flight, each taking
 // every request waiting (up to Config.WriteBatch, one per delivery) into
 // one pipelined round trip: a transaction-scoped advisory lock per
-// delivery (taken in one order) and the statements that insert or update
-// each delivery where it lives (above) and append the attempt numbered
-// after its last. While
+// delivery (taken in one order) and one statement that updates the
+// delivery where it exists in any partition, inserts it into today's
+// where not, and appends the attempt numbered after its last. While
 // PostgreSQL is unreachable a call retries with back-off, so the caller's
 // task stays unacknowledged; a retry after a commit that may have landed
 // skips an attempt already stored with the same start time.

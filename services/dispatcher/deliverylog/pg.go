@@ -203,17 +203,13 @@ func withAttempts(ctx context.Context, q querier, rows []row) ([]Delivery, error
 	return out, nil
 }
 
-// get reads one delivery with its attempts; with at, only in the partition
-// of that created_at.
-func (p *PG) get(ctx context.Context, q querier, id string, at *time.Time, lock bool) (Delivery, error) {
-	sql, args := `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, []any{id}
-	if at != nil {
-		sql, args = sql+` AND created_at = $2`, append(args, *at)
-	}
+// get reads one delivery with its attempts.
+func (p *PG) get(ctx context.Context, q querier, id string, lock bool) (Delivery, error) {
+	sql := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE id = $1`
 	if lock {
 		sql += ` FOR UPDATE`
 	}
-	r, err := scanDelivery(q.QueryRow(ctx, sql, args...))
+	r, err := scanDelivery(q.QueryRow(ctx, sql, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Delivery{}, ErrNotFound
 	}
@@ -232,7 +228,7 @@ func (p *PG) Get(ctx context.Context, id string) (Delivery, error) {
 	if _, _, err := ParseID(id); err != nil {
 		return Delivery{}, err
 	}
-	return p.get(ctx, p.pool, id, nil, false)
+	return p.get(ctx, p.pool, id, false)
 }
 
 // locked runs fn in a transaction holding the delivery's advisory lock, the
@@ -268,7 +264,7 @@ func (p *PG) Update(ctx context.Context, id string, change func(*Delivery) error
 	}
 	var out Delivery
 	err := p.locked(ctx, id, func(tx pgx.Tx) error {
-		d, err := p.get(ctx, tx, id, nil, true)
+		d, err := p.get(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -302,50 +298,29 @@ func (p *PG) Hold(ctx context.Context, d Delivery, reason HoldReason) (Delivery,
 		return Delivery{}, fmt.Errorf("hold delivery: %w", err)
 	}
 	var out Delivery
-	at := p.partitionOf(d)
-	var days []time.Time
-	if at != nil {
-		days = []time.Time{*at}
-	}
-	err := p.retryNoPartition(ctx, days, func() error {
+	err := p.retryNoPartition(ctx, func() error {
 		return p.locked(ctx, d.ID, func(tx pgx.Tx) error {
 			now := stamp(p.now())
-			args := []any{d.ID, string(reason), now, d.SubscriptionID, d.SubscriptionScope, d.EventID, d.EventType, d.Scope, int64(d.EventSeq)}
-			sql := holdAnywhere
-			if at != nil {
-				sql, args = holdAt, append(args, *at)
-			}
-			if _, err := tx.Exec(ctx, sql, args...); err != nil {
+			_, err := tx.Exec(ctx, `WITH upd AS (
+				UPDATE deliveries SET state = 'HELD', hold_reason = $2, next_attempt_at = NULL, updated_at = $3
+				WHERE id = $1 AND state IN ('PENDING', 'HELD') RETURNING id)
+			INSERT INTO deliveries (id, created_at, updated_at, subscription_id, subscription_scope, event_id, event_type, scope, event_seq, state, hold_reason)
+			SELECT $1, $3, $3, $4, $5, $6, $7, $8, $9, 'HELD', $2
+			WHERE NOT EXISTS (SELECT 1 FROM upd) AND NOT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`,
+				d.ID, string(reason), now, d.SubscriptionID, d.SubscriptionScope, d.EventID, d.EventType, d.Scope, int64(d.EventSeq))
+			if err != nil {
 				return fmt.Errorf("hold delivery %s: %w", d.ID, err)
 			}
-			var err error
-			out, err = p.get(ctx, tx, d.ID, at, false)
+			out, err = p.get(ctx, tx, d.ID, false)
 			return err
 		})
 	})
 	return out, err
 }
 
-// holdAnywhere marks a delivery HELD in whichever partition holds it, or
-// creates it in today's ($3); holdAt creates or updates it at created_at
-// $10 only.
-const (
-	holdAnywhere = `WITH upd AS (
-		UPDATE deliveries SET state = 'HELD', hold_reason = $2, next_attempt_at = NULL, updated_at = $3
-		WHERE id = $1 AND state IN ('PENDING', 'HELD') RETURNING id)
-	INSERT INTO deliveries (id, created_at, updated_at, subscription_id, subscription_scope, event_id, event_type, scope, event_seq, state, hold_reason)
-	SELECT $1, $3, $3, $4, $5, $6, $7, $8, $9, 'HELD', $2
-	WHERE NOT EXISTS (SELECT 1 FROM upd) AND NOT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`
-	holdAt = `INSERT INTO deliveries (id, created_at, updated_at, subscription_id, subscription_scope, event_id, event_type, scope, event_seq, state, hold_reason)
-	VALUES ($1, $10, $3, $4, $5, $6, $7, $8, $9, 'HELD', $2)
-	ON CONFLICT (id, created_at) DO UPDATE SET state = 'HELD', hold_reason = excluded.hold_reason, next_attempt_at = NULL, updated_at = excluded.updated_at
-	WHERE deliveries.state IN ('PENDING', 'HELD')`
-)
-
 // retryNoPartition runs write again once after creating the partitions of
-// today (by the store's clock) and of the days at (the writes' created_at)
-// when it was dated outside them.
-func (p *PG) retryNoPartition(ctx context.Context, at []time.Time, write func() error) error {
+// today (by the store's clock) when it was dated outside them.
+func (p *PG) retryNoPartition(ctx context.Context, write func() error) error {
 	err := write()
 	if !isNoPartition(err) {
 		return err
@@ -354,25 +329,7 @@ func (p *PG) retryNoPartition(ctx context.Context, at []time.Time, write func() 
 	if err := ensurePartitions(ctx, p.pool, now.AddDate(0, 0, -1), now.AddDate(0, 0, partitionsAhead)); err != nil {
 		return err
 	}
-	for _, day := range at {
-		if err := ensurePartitions(ctx, p.pool, day, day); err != nil {
-			return err
-		}
-	}
 	return write()
-}
-
-// partitionOf is the created_at a write of delivery d may look it up at,
-// if any (see the package documentation, "Where a delivery lives"): the
-// CreatedAt the writer gave (its event's acceptance), when it is less than
-// half the retention old and not more than a day ahead. A delivery given
-// no CreatedAt, or an older one, is found by id in every partition.
-func (p *PG) partitionOf(d Delivery) *time.Time {
-	now := p.now()
-	if d.CreatedAt.IsZero() || !d.CreatedAt.After(now.Add(-p.retention/2)) || d.CreatedAt.After(now.Add(24*time.Hour)) {
-		return nil
-	}
-	return nullTime(d.CreatedAt)
 }
 
 // stamp is a time as PostgreSQL keeps it: UTC, microseconds.

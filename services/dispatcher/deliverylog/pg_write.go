@@ -33,7 +33,6 @@ type writeReq struct {
 	a     Attempt
 	state State
 	next  *time.Time
-	at    *time.Time // the delivery's created_at when known (PG.partitionOf): its partition
 	// again: an earlier try may have committed without our knowing (the
 	// connection broke during COMMIT); an attempt already stored with the
 	// same start time is not stored twice.
@@ -180,7 +179,7 @@ func (p *PG) RecordAttempt(ctx context.Context, d Delivery, a Attempt, state Sta
 		return Delivery{}, fmt.Errorf("record attempt: %w", err)
 	}
 	a = a.trimmed()
-	r := &writeReq{d: d, a: a, state: state, next: nullTime(next), at: p.partitionOf(d), done: make(chan writeResult, 1)}
+	r := &writeReq{d: d, a: a, state: state, next: nullTime(next), done: make(chan writeResult, 1)}
 	wait := 50 * time.Millisecond
 	for {
 		res := p.w.do(ctx, r)
@@ -207,42 +206,10 @@ func (p *PG) RecordAttempt(ctx context.Context, d Delivery, a Attempt, state Sta
 // order for all writers so that two batches never wait for each other.
 const lockBatch = `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest($1::text[]) x ORDER BY 1) s`
 
-// upsertAt records one attempt for each input row whose delivery's
-// created_at is known ($19): the row is inserted in that partition, or
-// updated there; no other partition is looked at, so the cost does not
-// grow with the history kept. The attempt is numbered after the
-// delivery's last. An input row marked again whose attempt is stored
-// already (same start time) is left out.
-const upsertAt = `WITH input AS (
-	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
-		$9::timestamptz[], $10::int[], $11::timestamptz[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bool[],
-		$19::timestamptz[])
-	AS t(id, subscription_id, subscription_scope, event_id, event_type, scope, event_seq, state,
-		next_attempt_at, status, started_at, latency_ns, error, excerpt, url, trigger, again, created_at)
-), todo AS (
-	SELECT * FROM input i WHERE NOT (i.again AND EXISTS (
-		SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = i.id AND a.created_at = i.created_at AND a.started_at = i.started_at))
-), written AS (
-	INSERT INTO deliveries AS d (id, created_at, updated_at, subscription_id, subscription_scope, event_id, event_type, scope,
-		event_seq, state, attempts, last_status, next_attempt_at)
-	SELECT t.id, t.created_at, $18, t.subscription_id, t.subscription_scope, t.event_id, t.event_type, t.scope,
-		t.event_seq, t.state, 1, t.status, t.next_attempt_at
-	FROM todo t
-	ON CONFLICT (id, created_at) DO UPDATE SET state = excluded.state, next_attempt_at = excluded.next_attempt_at, hold_reason = '',
-		attempts = d.attempts + 1, last_status = excluded.last_status, updated_at = excluded.updated_at
-	RETURNING d.id, d.created_at, d.attempts
-), att AS (
-	INSERT INTO delivery_attempts (delivery_id, created_at, n, started_at, status, latency_ns, error, excerpt, url, trigger)
-	SELECT w.id, w.created_at, w.attempts, t.started_at, t.status, t.latency_ns, t.error, t.excerpt, t.url, t.trigger
-	FROM written w JOIN todo t ON t.id = w.id
-)
-SELECT id, created_at, attempts FROM written`
-
-// upsertAnywhere records one attempt for each input row whose delivery's
-// created_at is not known (its event is gone, or older than half the
-// retention): the delivery is updated in whichever partition holds it,
-// or inserted in today's ($18).
-const upsertAnywhere = `WITH input AS (
+// upsertBatch records one attempt for each input row: the delivery is
+// updated when it exists in any partition, inserted (today's partition)
+// when not, and the attempt numbered after the delivery's last.
+const upsertBatch = `WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
 		$9::timestamptz[], $10::int[], $11::timestamptz[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bool[])
 	AS t(id, subscription_id, subscription_scope, event_id, event_type, scope, event_seq, state,
@@ -266,121 +233,17 @@ const upsertAnywhere = `WITH input AS (
 	FROM todo t WHERE t.id NOT IN (SELECT id FROM upd)
 	RETURNING id, created_at, attempts
 ), written AS (
-	SELECT id, created_at, attempts FROM upd UNION ALL SELECT id, created_at, attempts FROM ins
+	SELECT id, created_at, attempts, false AS fresh FROM upd UNION ALL SELECT id, created_at, attempts, true FROM ins
 ), att AS (
 	INSERT INTO delivery_attempts (delivery_id, created_at, n, started_at, status, latency_ns, error, excerpt, url, trigger)
 	SELECT w.id, w.created_at, w.attempts, t.started_at, t.status, t.latency_ns, t.error, t.excerpt, t.url, t.trigger
 	FROM written w JOIN todo t ON t.id = w.id
 )
-SELECT id, created_at, attempts FROM written`
+SELECT id, created_at, fresh FROM written`
 
 // writeBatch records a batch (distinct delivery ids) in one transaction
 // and returns the deliveries as stored, in the batch's order.
 func (p *PG) writeBatch(ctx context.Context, batch []*writeReq) ([]Delivery, error) {
-	var at, anywhere []*writeReq
-	var days []time.Time
-	for _, r := range batch {
-		if r.at != nil {
-			at, days = append(at, r), append(days, *r.at)
-		} else {
-			anywhere = append(anywhere, r)
-		}
-	}
-	now := stamp(p.now())
-	type written struct {
-		created  time.Time
-		attempts int
-	}
-	got := make(map[string]written, len(batch))
-	err := p.retryNoPartition(ctx, days, func() error {
-		clear(got)
-		return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-			ids := make([]string, len(batch))
-			for i, r := range batch {
-				ids[i] = r.d.ID
-			}
-			b := &pgx.Batch{}
-			b.Queue(lockBatch, ids)
-			if len(at) > 0 {
-				b.Queue(upsertAt, append(batchArgs(at, now), createdAts(at))...)
-			}
-			if len(anywhere) > 0 {
-				b.Queue(upsertAnywhere, batchArgs(anywhere, now)...)
-			}
-			br := tx.SendBatch(ctx, b)
-			defer br.Close()
-			if _, err := br.Exec(); err != nil {
-				return fmt.Errorf("lock deliveries: %w", err)
-			}
-			for range b.Len() - 1 {
-				rows, err := br.Query()
-				if err != nil {
-					return fmt.Errorf("record attempts: %w", err)
-				}
-				for rows.Next() {
-					var id string
-					var w written
-					if err := rows.Scan(&id, &w.created, &w.attempts); err != nil {
-						return fmt.Errorf("record attempts: %w", err)
-					}
-					got[id] = w
-				}
-				if err := rows.Err(); err != nil {
-					return fmt.Errorf("record attempts: %w", err)
-				}
-			}
-			return br.Close()
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Delivery, len(batch))
-	var reread []string
-	var rereadAt []time.Time
-	for i, r := range batch {
-		w, ok := got[r.d.ID]
-		if !ok || w.attempts != 1 {
-			// Retries, redeliveries and attempts stored already: their
-			// earlier attempts are part of the answer.
-			reread = append(reread, r.d.ID)
-			if ok {
-				rereadAt = append(rereadAt, w.created)
-			}
-			continue
-		}
-		// Its only attempt is this one: the answer is the request.
-		a := r.a
-		a.Number = 1
-		out[i] = Delivery{ID: r.d.ID, EventID: r.d.EventID, EventType: r.d.EventType, SubscriptionID: r.d.SubscriptionID,
-			Scope: r.d.Scope, SubscriptionScope: r.d.SubscriptionScope, EventSeq: r.d.EventSeq, State: r.state,
-			Attempts: []Attempt{a}, CreatedAt: w.created.UTC(), UpdatedAt: now}
-		if r.next != nil {
-			out[i].NextAttemptAt = *r.next
-		}
-	}
-	if len(reread) == 0 {
-		return out, nil
-	}
-	// Read after the commit, outside the batch's locks; where the write
-	// said which partition, only there.
-	if len(rereadAt) != len(reread) {
-		rereadAt = nil
-	}
-	stored, err := p.getMany(ctx, reread, rereadAt)
-	if err != nil {
-		return nil, err
-	}
-	for i, r := range batch {
-		if d, ok := stored[r.d.ID]; ok {
-			out[i] = d
-		}
-	}
-	return out, nil
-}
-
-// batchArgs are the arguments $1..$18 of upsertAt and upsertAnywhere.
-func batchArgs(batch []*writeReq, now time.Time) []any {
 	n := len(batch)
 	var (
 		ids, subs, subScopes, eventIDs, types, scopes, states = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -398,28 +261,82 @@ func batchArgs(batch []*writeReq, now time.Time) []any {
 		statuses[i], started[i], lat[i] = int32(a.Status), a.StartedAt, int64(a.Latency)
 		errs[i], excerpts[i], urls[i], triggers[i] = a.Error, a.Excerpt, a.URL, a.Trigger
 	}
-	return []any{ids, subs, subScopes, eventIDs, types, scopes, seqs, states, nexts, statuses, started, lat,
-		errs, excerpts, urls, triggers, again, now}
-}
-
-// createdAts is argument $19 of upsertAt.
-func createdAts(batch []*writeReq) []time.Time {
-	out := make([]time.Time, len(batch))
+	now := stamp(p.now())
+	type written struct {
+		created time.Time
+		fresh   bool
+	}
+	got := make(map[string]written, n)
+	err := p.retryNoPartition(ctx, func() error {
+		clear(got)
+		return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			b.Queue(lockBatch, ids)
+			b.Queue(upsertBatch, ids, subs, subScopes, eventIDs, types, scopes, seqs, states, nexts, statuses, started, lat,
+				errs, excerpts, urls, triggers, again, now)
+			br := tx.SendBatch(ctx, b)
+			defer br.Close()
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("lock deliveries: %w", err)
+			}
+			rows, err := br.Query()
+			if err != nil {
+				return fmt.Errorf("record attempts: %w", err)
+			}
+			for rows.Next() {
+				var id string
+				var w written
+				if err := rows.Scan(&id, &w.created, &w.fresh); err != nil {
+					return fmt.Errorf("record attempts: %w", err)
+				}
+				got[id] = w
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("record attempts: %w", err)
+			}
+			return br.Close()
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Delivery, n)
+	var reread []string
 	for i, r := range batch {
-		out[i] = *r.at
+		w, ok := got[r.d.ID]
+		if !ok || !w.fresh {
+			reread = append(reread, r.d.ID)
+			continue
+		}
+		a := r.a
+		a.Number = 1
+		out[i] = Delivery{ID: r.d.ID, EventID: r.d.EventID, EventType: r.d.EventType, SubscriptionID: r.d.SubscriptionID,
+			Scope: r.d.Scope, SubscriptionScope: r.d.SubscriptionScope, EventSeq: r.d.EventSeq, State: r.state,
+			Attempts: []Attempt{a}, CreatedAt: w.created.UTC(), UpdatedAt: now}
+		if r.next != nil {
+			out[i].NextAttemptAt = *r.next
+		}
 	}
-	return out
+	if len(reread) == 0 {
+		return out, nil
+	}
+	// Retries and redeliveries: their earlier attempts are part of the
+	// answer. Read after the commit, outside the batch's locks.
+	stored, err := p.getMany(ctx, reread)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range batch {
+		if d, ok := stored[r.d.ID]; ok {
+			out[i] = d
+		}
+	}
+	return out, nil
 }
 
-// getMany reads deliveries by id, attempts included; with created (one
-// per id), only at those created_at.
-func (p *PG) getMany(ctx context.Context, ids []string, created []time.Time) (map[string]Delivery, error) {
-	sql, args := `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ANY($1)`, []any{ids}
-	if created != nil {
-		sql = `SELECT ` + deliveryColumns + ` FROM deliveries WHERE (id, created_at) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[]))`
-		args = append(args, created)
-	}
-	rs, err := p.pool.Query(ctx, sql, args...)
+// getMany reads deliveries by id, attempts included.
+func (p *PG) getMany(ctx context.Context, ids []string) (map[string]Delivery, error) {
+	rs, err := p.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read deliveries: %w", err)
 	}

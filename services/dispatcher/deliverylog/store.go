@@ -14,10 +14,8 @@ import (
 // to one contract (store_contract_test.go): Log on JetStream KV (the
 // embedded default) and PG on PostgreSQL (HOOKWIRE_DELIVERY_LOG_URL).
 //
-// Times are kept to the microsecond, in UTC. A delivery's CreatedAt is
-// the CreatedAt its first write gave (the worker gives its event's
-// acceptance on every write; see the package documentation, "Where a
-// delivery lives"), or the time of that write.
+// Times are kept to the microsecond, in UTC. A delivery's CreatedAt is set
+// by its first write.
 type Store interface {
 	// Get returns the delivery with that id, or ErrNotFound.
 	Get(ctx context.Context, id string) (Delivery, error)

@@ -64,16 +64,15 @@ func contractStores(t *testing.T) map[string]storeMaker {
 // must give the same answers.
 func TestStoreContract(t *testing.T) {
 	cases := map[string]func(t *testing.T, s deliverylog.Store, c *clock){
-		"record creates then appends":  contractRecord,
-		"missing and malformed ids":    contractMissing,
-		"update and set state":         contractUpdate,
-		"hold":                         contractHold,
-		"list filters":                 contractListFilters,
-		"list pages":                   contractListPages,
-		"count":                        contractCount,
-		"concurrent attempts":          contractConcurrent,
-		"failing":                      contractFailing,
-		"creation given by the writer": contractGivenCreation,
+		"record creates then appends": contractRecord,
+		"missing and malformed ids":   contractMissing,
+		"update and set state":        contractUpdate,
+		"hold":                        contractHold,
+		"list filters":                contractListFilters,
+		"list pages":                  contractListPages,
+		"count":                       contractCount,
+		"concurrent attempts":         contractConcurrent,
+		"failing":                     contractFailing,
 	}
 	for name, make := range contractStores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -530,76 +529,5 @@ func contractFailing(t *testing.T, s deliverylog.Store, _ *clock) {
 		if _, err := s.Failing(ctx, bad, 0); !errors.Is(err, deliverylog.ErrBadFilter) {
 			t.Fatalf("window %v to %v: %v, want ErrBadFilter", bad.Since, bad.Until, err)
 		}
-	}
-}
-
-// contractGivenCreation: a writer that knows when the delivery's event was
-// accepted gives it as CreatedAt (the worker does, on every write of a
-// delivery): the record keeps it, every later write given the same finds
-// the same record, and time windows list by it.
-func contractGivenCreation(t *testing.T, s deliverylog.Store, c *clock) {
-	ctx := context.Background()
-	accepted := contractStart.Add(-3*time.Hour + 123456789*time.Nanosecond) // hours before the store's clock
-	d := delivery("sub1", 1, "acquirers/1")
-	d.CreatedAt = accepted
-	first, err := s.RecordAttempt(ctx, d, attempt(503, contractStart), deliverylog.Pending, contractStart.Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := accepted.Truncate(time.Microsecond)
-	if !first.CreatedAt.Equal(want) || len(first.Attempts) != 1 {
-		t.Fatalf("first attempt: created %s, %d attempts; want created %s", first.CreatedAt, len(first.Attempts), want)
-	}
-	a := attempt(200, contractStart.Add(time.Minute))
-	a.Number = 2
-	second, err := s.RecordAttempt(ctx, d, a, deliverylog.Delivered, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Get(ctx, d.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range []deliverylog.Delivery{second, got} {
-		if !x.CreatedAt.Equal(want) || len(x.Attempts) != 2 || x.Attempts[1].Number != 2 || x.State != deliverylog.Delivered {
-			t.Fatalf("after the retry: %+v", x)
-		}
-	}
-	// Held first (a paused subscription), then attempted: one delivery.
-	h := delivery("sub1", 2, "acquirers/1")
-	h.CreatedAt = accepted.Add(time.Second)
-	if held, err := s.Hold(ctx, h, deliverylog.HoldPaused); err != nil || held.State != deliverylog.Held || !held.CreatedAt.Equal(h.CreatedAt.Truncate(time.Microsecond)) {
-		t.Fatalf("Hold: %+v, %v", held, err)
-	}
-	if held, err := s.Hold(ctx, h, deliverylog.HoldSuspended); err != nil || held.HoldReason != deliverylog.HoldSuspended {
-		t.Fatalf("Hold again: %+v, %v", held, err)
-	}
-	after := record(t, s, h, 200, deliverylog.Delivered)
-	if after.State != deliverylog.Delivered || after.HoldReason != "" || len(after.Attempts) != 1 || !after.CreatedAt.Equal(h.CreatedAt.Truncate(time.Microsecond)) {
-		t.Fatalf("attempt after the hold: %+v", after)
-	}
-	if held, _ := s.Hold(ctx, h, deliverylog.HoldPaused); held.State != deliverylog.Delivered {
-		t.Fatalf("Hold of a delivered delivery: %+v", held)
-	}
-	// A delivery whose writer does not know (its event is gone) is dated
-	// by its first write, and found by id wherever it is.
-	gone := delivery("sub1", 3, "acquirers/1")
-	g := record(t, s, gone, 0, deliverylog.Discarded)
-	if g.CreatedAt.Before(contractStart) {
-		t.Fatalf("a delivery given no creation is dated %s, before the store's clock", g.CreatedAt)
-	}
-	// ...also one created with its acceptance, written later without it.
-	late := attempt(0, contractStart.Add(2*time.Minute))
-	late.Number = 3
-	if x, err := s.RecordAttempt(ctx, deliverylog.Delivery{ID: d.ID, SubscriptionID: d.SubscriptionID, EventID: d.EventID}, late,
-		deliverylog.Discarded, time.Time{}); err != nil || len(x.Attempts) != 3 || !x.CreatedAt.Equal(want) {
-		t.Fatalf("a write without the creation time of a delivery created with it: %+v, %v", x, err)
-	}
-	ds, _, err := s.List(ctx, deliverylog.Filter{SubscriptionID: "sub1", Since: accepted.Add(-time.Minute), Until: accepted.Add(time.Minute)}, 10, "")
-	if err != nil || len(ds) != 2 {
-		t.Fatalf("List by the event's acceptance: %v, %v; want %s and %s", ids(ds), err, d.ID, h.ID)
-	}
-	if all := listAll(t, s, deliverylog.Filter{SubscriptionID: "sub1"}, 10); len(all) != 3 {
-		t.Fatalf("listed %v, want 3 deliveries, each once", all)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -18,7 +17,7 @@ func (l *Log) create(ctx context.Context, key string, d Delivery, change func(*D
 		Scope: d.Scope, SubscriptionScope: d.SubscriptionScope, EventSeq: d.EventSeq, State: Pending, CreatedAt: now, UpdatedAt: now,
 	}
 	if !d.CreatedAt.IsZero() {
-		fresh.CreatedAt = d.CreatedAt.UTC().Truncate(time.Microsecond)
+		fresh.CreatedAt = d.CreatedAt.UTC()
 	}
 	if err := change(&fresh); err != nil {
 		return Delivery{}, err

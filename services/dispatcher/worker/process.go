@@ -140,7 +140,6 @@ func (w *Worker) record(ctx context.Context, rec *subscription.Record, t task.Ta
 	d := deliverylog.Delivery{
 		ID: t.DeliveryID, EventID: t.EventID, EventType: ev.meta.Type, SubscriptionID: t.SubscriptionID,
 		Scope: ev.meta.Scope, SubscriptionScope: subScope, EventSeq: t.EventSeq,
-		CreatedAt: ev.accepted, // the same for every write of the delivery: where the log finds it
 	}
 	var next time.Time
 	if dec.Action == Retry {

@@ -254,18 +254,15 @@ func (AttemptTrigger) EnumDescriptor() ([]byte, []int) {
 type Delivery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Also the webhook-id header of every attempt.
-	Id             string        `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	EventId        string        `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	EventType      string        `protobuf:"bytes,3,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
-	SubscriptionId string        `protobuf:"bytes,4,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
-	Scope          string        `protobuf:"bytes,5,opt,name=scope,proto3" json:"scope,omitempty"`
-	State          DeliveryState `protobuf:"varint,6,opt,name=state,proto3,enum=hookwire.v1.DeliveryState" json:"state,omitempty"`
-	Attempts       []*Attempt    `protobuf:"bytes,7,rep,name=attempts,proto3" json:"attempts,omitempty"`
-	// When the event was accepted (or, for an event no longer stored at
-	// its delivery's first write, that write): time windows of
-	// ListDeliveries and CountDeliveries select by it.
-	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	EventId        string                 `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventType      string                 `protobuf:"bytes,3,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	SubscriptionId string                 `protobuf:"bytes,4,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	Scope          string                 `protobuf:"bytes,5,opt,name=scope,proto3" json:"scope,omitempty"`
+	State          DeliveryState          `protobuf:"varint,6,opt,name=state,proto3,enum=hookwire.v1.DeliveryState" json:"state,omitempty"`
+	Attempts       []*Attempt             `protobuf:"bytes,7,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Set while PENDING with a retry scheduled.
 	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
 	// JetStream sequence of the event in the EVENTS stream.

@@ -6,7 +6,7 @@
 
 CREATE TABLE deliveries (
     id                 text        NOT NULL, -- <subscription id>_<event key>, also the webhook-id
-    created_at         timestamptz NOT NULL, -- partition key: the event's acceptance (or the first write's time)
+    created_at         timestamptz NOT NULL, -- partition key; set by the first write
     updated_at         timestamptz NOT NULL,
     subscription_id    text        NOT NULL,
     subscription_scope text        NOT NULL, -- who may see it (a scope subtree)
@@ -21,12 +21,9 @@ CREATE TABLE deliveries (
     next_attempt_at    timestamptz
 ) PARTITION BY RANGE (created_at);
 
--- A delivery is one row: unique (id, created_at), created_at being the
--- same for every write of it (its event's acceptance, given by the
--- writer; see the package documentation). Writes that know it find the
--- delivery in its partition only (ON CONFLICT); Get, and writes that do
--- not know it, find it by id in each retained partition.
-CREATE UNIQUE INDEX deliveries_id ON deliveries (id, created_at);
+-- Get and every write find a delivery by id in each retained partition:
+-- its creation day is not part of the id.
+CREATE INDEX deliveries_id ON deliveries (id);
 -- ListDeliveries pages newest first on (created_at, id), keyset.
 CREATE INDEX deliveries_subscription ON deliveries (subscription_id, created_at, id);
 CREATE INDEX deliveries_subscription_state ON deliveries (subscription_id, state, created_at, id);
