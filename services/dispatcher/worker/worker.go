@@ -119,8 +119,8 @@ type Options struct {
 	// ErrorDelay is how long a task waits after an infrastructure error
 	// (Redis, NATS) before it is tried again.
 	ErrorDelay time.Duration
-	// CacheBytes bounds the event bodies kept for the tasks of one fan-out
-	// (default 32 MiB).
+	// CacheBytes bounds the memory of the events kept for the tasks of one
+	// fan-out: their bodies, strings and entries (default 32 MiB).
 	CacheBytes int
 	// SuspendAfter is how many deliveries in a row may end FAILED before
 	// the subscription is suspended; 0 never suspends for that.
