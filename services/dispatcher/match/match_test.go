@@ -115,7 +115,7 @@ func TestPutReplacesAndDelete(t *testing.T) {
 		t.Fatal("deleted subscription still there")
 	}
 	for k, b := range ix.buckets {
-		for _, r := range b {
+		for _, r := range b.plain {
 			if r.ID == "root-all" {
 				t.Fatalf("deleted subscription left in bucket %+v", k)
 			}
