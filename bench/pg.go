@@ -166,15 +166,27 @@ func (b *bench) pgFigures(ctx context.Context) *pgFigures {
 	if u, err := usageOf(b.st.pg.proc); err == nil {
 		f.MemMiB = round(float64(u.RSSKiB)/1024, 1)
 	}
+	b.onPG(ctx, func(c *pgx.Conn) {
+		if d, a, err := logDisk(ctx, c); err == nil {
+			f.DiskMiB = round(float64(d+a)/(1<<20), 1)
+		}
+	})
+	return f
+}
+
+// onPG runs fn on a fresh connection to the stack's PostgreSQL; nothing
+// when the stack has none or it does not answer (the figures are then
+// left out).
+func (b *bench) onPG(ctx context.Context, fn func(c *pgx.Conn)) {
+	if b.st.pg == nil {
+		return
+	}
 	c, err := pgx.Connect(ctx, b.st.pg.url)
 	if err != nil {
-		return f
+		return
 	}
 	defer c.Close(context.Background())
-	if d, a, err := logDisk(ctx, c); err == nil {
-		f.DiskMiB = round(float64(d+a)/(1<<20), 1)
-	}
-	return f
+	fn(c)
 }
 
 // pgWork is what PostgreSQL did over a workload: its commits and WAL
@@ -194,20 +206,15 @@ type pgCounters struct {
 }
 
 func (b *bench) pgCounters(ctx context.Context) *pgCounters {
-	if b.st.pg == nil {
-		return nil
-	}
-	c, err := pgx.Connect(ctx, b.st.pg.url)
-	if err != nil {
-		return nil
-	}
-	defer c.Close(context.Background())
-	var k pgCounters
-	if err := c.QueryRow(ctx, `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
-		wal_sync, wal_sync_time FROM pg_stat_wal`).Scan(&k.commits, &k.syncs, &k.syncMS); err != nil {
-		return nil
-	}
-	return &k
+	var out *pgCounters
+	b.onPG(ctx, func(c *pgx.Conn) {
+		var k pgCounters
+		if err := c.QueryRow(ctx, `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+			wal_sync, wal_sync_time FROM pg_stat_wal`).Scan(&k.commits, &k.syncs, &k.syncMS); err == nil {
+			out = &k
+		}
+	})
+	return out
 }
 
 // pgWorkBetween is the work between two counter readings for n deliveries.
@@ -239,40 +246,29 @@ type stmtStat struct {
 
 // resetStatements starts pg_stat_statements afresh.
 func (b *bench) resetStatements(ctx context.Context) {
-	if b.st.pg == nil {
-		return
-	}
-	if c, err := pgx.Connect(ctx, b.st.pg.url); err == nil {
-		_, _ = c.Exec(ctx, "SELECT pg_stat_statements_reset()")
-		c.Close(context.Background())
-	}
+	b.onPG(ctx, func(c *pgx.Conn) { _, _ = c.Exec(ctx, "SELECT pg_stat_statements_reset()") })
 }
 
 // topStatements are the n statements that took most of PostgreSQL's time
 // since resetStatements.
 func (b *bench) topStatements(ctx context.Context, n int) []stmtStat {
-	if b.st.pg == nil {
-		return nil
-	}
-	c, err := pgx.Connect(ctx, b.st.pg.url)
-	if err != nil {
-		return nil
-	}
-	defer c.Close(context.Background())
-	rows, err := c.Query(ctx, `SELECT left(regexp_replace(query, '\s+', ' ', 'g'), 80), calls, rows,
-		mean_exec_time, plans, total_plan_time, total_exec_time + total_plan_time
-		FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`, n)
-	if err != nil {
-		return nil
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (stmtStat, error) {
-		var s stmtStat
-		err := r.Scan(&s.Query, &s.Calls, &s.Rows, &s.MeanExecMS, &s.Plans, &s.PlanMS, &s.TotalMS)
-		s.MeanExecMS, s.PlanMS, s.TotalMS = round(s.MeanExecMS, 3), round(s.PlanMS, 1), round(s.TotalMS, 0)
-		return s, err
+	var out []stmtStat
+	b.onPG(ctx, func(c *pgx.Conn) {
+		rows, err := c.Query(ctx, `SELECT left(regexp_replace(query, '\s+', ' ', 'g'), 80), calls, rows,
+			mean_exec_time, plans, total_plan_time, total_exec_time + total_plan_time
+			FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`, n)
+		if err != nil {
+			return
+		}
+		stats, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (stmtStat, error) {
+			var s stmtStat
+			err := r.Scan(&s.Query, &s.Calls, &s.Rows, &s.MeanExecMS, &s.Plans, &s.PlanMS, &s.TotalMS)
+			s.MeanExecMS, s.PlanMS, s.TotalMS = round(s.MeanExecMS, 3), round(s.PlanMS, 1), round(s.TotalMS, 0)
+			return s, err
+		})
+		if err == nil {
+			out = stats
+		}
 	})
-	if err != nil {
-		return nil
-	}
 	return out
 }
