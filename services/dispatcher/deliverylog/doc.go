@@ -7,18 +7,24 @@
 // # PostgreSQL
 //
 // Tables deliveries and delivery_attempts (migrations/), both partitioned
-// by range on the delivery's creation day (UTC, one partition a day,
-// <table>_pYYYYMMDD); a delivery's attempts live in its partition. The
+// by range on the delivery's creation time, each partition PartitionDays
+// UTC days (a quarter of the retention, one to seven: a week at the
+// default 30 days), named after its first day, <table>_pYYYYMMDD; a
+// delivery's attempts live in its partition. Every write looks its
+// delivery up by id in each partition, so fewer, wider partitions keep
+// writes cheap as history accumulates, at the price of a coarser
+// retention. The
 // migrations are embedded and run at start under an advisory lock, each
 // in a transaction that waits at most 10 s for a table lock
 // (lock_timeout: it fails rather than queue writes behind it), as are
-// partition changes: today's and the next three days' partitions are
-// made at start and hourly, and those whose day ended more than the
-// retention ago are dropped whole (no row is deleted one by one).
+// partition changes: partitions covering today and the next three days
+// are made at start and hourly (after the last existing one, whatever its
+// width), and those whose range ended more than the retention ago are
+// dropped whole (no row is deleted one by one).
 // Listings are keyset-paged on (created_at, id), newest first, each
 // filter served by an index, so a page deep in a subscription's million
 // deliveries costs what the first does. The store's connections run with
-// enable_seqscan off: today's partition fills from empty within the day,
+// enable_seqscan off: the current partition fills from empty,
 // its statistics and cached plans lag behind its size, and a planner left
 // to them scanned the whole partition for every batch of writes.
 //

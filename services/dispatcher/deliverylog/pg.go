@@ -108,11 +108,11 @@ func (p *PG) Run(ctx context.Context) error {
 	}
 }
 
-// maintain creates today's and the next partitionsAhead days' partitions
-// and drops those whose day ended more than the retention ago.
+// maintain makes sure partitions cover today and the next partitionsAhead
+// days and drops those whose range ended more than the retention ago.
 func (p *PG) maintain(ctx context.Context) error {
 	now := p.now()
-	if err := ensurePartitions(ctx, p.pool, now, now.AddDate(0, 0, partitionsAhead)); err != nil {
+	if err := ensurePartitions(ctx, p.pool, now, now.AddDate(0, 0, partitionsAhead), PartitionDays(p.retention)); err != nil {
 		return err
 	}
 	dropped, err := dropPartitions(ctx, p.pool, now.Add(-p.retention))
@@ -326,7 +326,7 @@ func (p *PG) retryNoPartition(ctx context.Context, write func() error) error {
 		return err
 	}
 	now := p.now()
-	if err := ensurePartitions(ctx, p.pool, now.AddDate(0, 0, -1), now.AddDate(0, 0, partitionsAhead)); err != nil {
+	if err := ensurePartitions(ctx, p.pool, now.AddDate(0, 0, -1), now.AddDate(0, 0, partitionsAhead), PartitionDays(p.retention)); err != nil {
 		return err
 	}
 	return write()

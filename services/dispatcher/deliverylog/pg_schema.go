@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,10 +25,11 @@ var migrations embed.FS
 // partition changes run, so that dispatchers starting at once take turns.
 const schemaLock = 0x686f6f6b77697265 // "hookwire"
 
-// Partitioned tables; each has one partition per day, <table>_pYYYYMMDD.
+// Partitioned tables; each partition spans PartitionDays days and is named
+// after its first, <table>_pYYYYMMDD.
 var partitioned = []string{"deliveries", "delivery_attempts"}
 
-// partitionsAhead is how many days of partitions exist beyond today.
+// partitionsAhead is how many days beyond today the partitions cover.
 const partitionsAhead = 3
 
 // Migrate applies the embedded migrations not yet applied, in order, each
@@ -145,25 +147,121 @@ func partitionName(table string, day time.Time) string {
 	return table + "_p" + day.Format("20060102")
 }
 
-// EnsurePartitions creates the daily partitions from first to last (UTC
-// days, inclusive) that do not exist yet, under the schema lock. The store
-// makes today's and the coming days' itself; this is for loading older
-// history (an import, the benchmark's W6). Partitions past the retention
-// are dropped by the next maintenance round.
-func (p *PG) EnsurePartitions(ctx context.Context, first, last time.Time) error {
-	return ensurePartitions(ctx, p.pool, first, last)
+// PartitionDays is how many days one partition spans for a retention: a
+// quarter of it, at least one day and at most seven. A write looks its
+// delivery up in every retained partition (the id does not say when the
+// delivery was made), so each partition costs every write; whole
+// partitions are dropped, so a delivery is kept for the retention and at
+// most PartitionDays longer. 30 days (the default) are five or six weekly
+// partitions rather than 30 daily ones: BenchmarkPGRecordAttempt measured
+// a write on 30 daily partitions at three times the cost of one on a
+// fresh log.
+func PartitionDays(retention time.Duration) int {
+	return min(max(int(retention/(4*24*time.Hour)), 1), 7)
 }
 
-// ensurePartitions creates the partitions of every day from first to last
-// (UTC days, inclusive) that do not exist yet.
-func ensurePartitions(ctx context.Context, pool *pgxpool.Pool, first, last time.Time) error {
+// span is a partition's range of creation times, [from, to).
+type span struct {
+	name     string
+	from, to time.Time
+}
+
+// planPartitions returns the partitions to create so that every UTC day
+// from first to last (inclusive) falls in one: each new one starts where
+// the covered time ends (midnight, for the partitions made here), spans
+// days days or up to the next existing partition, whichever is shorter,
+// and is named after its first day. existing are the table's partitions,
+// in any order.
+func planPartitions(table string, existing []span, first, last time.Time, days int) []span {
+	have := slices.Clone(existing)
+	var out []span
+	for t, until := utcDay(first), utcDay(last).AddDate(0, 0, 1); t.Before(until); {
+		if i := slices.IndexFunc(have, func(s span) bool { return !t.Before(s.from) && t.Before(s.to) }); i >= 0 {
+			t = have[i].to
+			continue
+		}
+		end := utcDay(t).AddDate(0, 0, days)
+		for _, s := range have {
+			if s.from.After(t) && s.from.Before(end) {
+				end = s.from
+			}
+		}
+		n := span{name: partitionName(table, t), from: t, to: end}
+		out = append(out, n)
+		have = append(have, n)
+		t = end
+	}
+	return out
+}
+
+// partitionBound reads a range partition's bound as pg_get_expr prints it
+// with TimeZone UTC and DateStyle ISO.
+var partitionBound = regexp.MustCompile(`^FOR VALUES FROM \('([^']+)'\) TO \('([^']+)'\)$`)
+
+const boundLayout = "2006-01-02 15:04:05.999999-07"
+
+// listPartitions reads the range partitions of the partitioned tables
+// with their bounds, by table. A partition whose bound is not a plain
+// range of times (a DEFAULT partition made by hand) is left out: nothing
+// here creates or drops it.
+func listPartitions(ctx context.Context, conn *pgx.Conn) (map[string][]span, error) {
+	out := map[string][]span{}
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT p.relname, c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
+			JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+			WHERE p.relname = ANY($1)`, partitioned)
+		if err != nil {
+			return err
+		}
+		var table, name, bound string
+		_, err = pgx.ForEachRow(rows, []any{&table, &name, &bound}, func() error {
+			m := partitionBound.FindStringSubmatch(bound)
+			if m == nil {
+				return nil
+			}
+			from, err1 := time.Parse(boundLayout, m[1])
+			to, err2 := time.Parse(boundLayout, m[2])
+			if err1 != nil || err2 != nil {
+				return nil
+			}
+			out[table] = append(out[table], span{name: name, from: from.UTC(), to: to.UTC()})
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list partitions: %w", err)
+	}
+	return out, nil
+}
+
+// EnsurePartitions creates partitions so that every day from first to
+// last (UTC days, inclusive) has one, under the schema lock; each new one
+// spans PartitionDays of the store's retention. The store makes today's
+// and the coming days' itself; this is for loading older history (an
+// import, the benchmark's W6). Partitions past the retention are dropped
+// by the next maintenance round.
+func (p *PG) EnsurePartitions(ctx context.Context, first, last time.Time) error {
+	return ensurePartitions(ctx, p.pool, first, last, PartitionDays(p.retention))
+}
+
+// ensurePartitions creates, for both tables, the partitions
+// planPartitions plans.
+func ensurePartitions(ctx context.Context, pool *pgxpool.Pool, first, last time.Time, days int) error {
 	return withSchemaLock(ctx, pool, func(conn *pgx.Conn) error {
-		for day := utcDay(first); !day.After(utcDay(last)); day = day.AddDate(0, 0, 1) {
-			for _, table := range partitioned {
+		have, err := listPartitions(ctx, conn)
+		if err != nil {
+			return err
+		}
+		for _, table := range partitioned {
+			for _, s := range planPartitions(table, have[table], first, last, days) {
 				q := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')`,
-					partitionName(table, day), table, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339))
+					pgx.Identifier{s.name}.Sanitize(), table, s.from.Format(time.RFC3339), s.to.Format(time.RFC3339))
 				if _, err := conn.Exec(ctx, q); err != nil {
-					return fmt.Errorf("create partition %s: %w", partitionName(table, day), err)
+					return fmt.Errorf("create partition %s: %w", s.name, err)
 				}
 			}
 		}
@@ -171,35 +269,30 @@ func ensurePartitions(ctx context.Context, pool *pgxpool.Pool, first, last time.
 	})
 }
 
-// dropPartitions drops every partition whose whole day ended before
-// cutoff, and returns their names: retention by whole days, no row
+// dropPartitions drops every partition whose whole range ended before
+// cutoff, and returns their names: retention by whole partitions, no row
 // deleted one by one.
 func dropPartitions(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time) ([]string, error) {
 	var dropped []string
 	err := withSchemaLock(ctx, pool, func(conn *pgx.Conn) error {
-		rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_inherits i
-			JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-			WHERE p.relname = ANY($1)`, partitioned)
+		have, err := listPartitions(ctx, conn)
 		if err != nil {
-			return fmt.Errorf("list partitions: %w", err)
+			return err
 		}
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("list partitions: %w", err)
-		}
-		for _, name := range names {
-			i := strings.LastIndex(name, "_p")
-			day, err := time.Parse("20060102", name[i+2:])
-			if i < 0 || err != nil || day.AddDate(0, 0, 1).After(cutoff) {
-				continue
+		for _, table := range partitioned {
+			for _, s := range have[table] {
+				if s.to.After(cutoff) {
+					continue
+				}
+				if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{s.name}.Sanitize()); err != nil {
+					return fmt.Errorf("drop partition %s: %w", s.name, err)
+				}
+				dropped = append(dropped, s.name)
 			}
-			if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
-				return fmt.Errorf("drop partition %s: %w", name, err)
-			}
-			dropped = append(dropped, name)
 		}
 		return nil
 	})
+	slices.Sort(dropped)
 	return dropped, err
 }
 

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hookwire/hookwire/pkg/testkit"
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
@@ -133,6 +136,139 @@ func TestPGRetentionDropsWholeDays(t *testing.T) {
 	}
 }
 
+// ranges lists the deliveries table's partitions with their days (of
+// November 2026, or later as 1, 2, ... of December shown with the month).
+func ranges(t *testing.T, p *deliverylog.PG) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := p.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var out []string
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL TimeZone = 'UTC'`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT c.relname, lower_bound, upper_bound FROM pg_inherits i
+			JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent,
+			LATERAL (SELECT (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)'))::timestamptz[] AS b) m,
+			LATERAL (SELECT b[1] AS lower_bound, b[2] AS upper_bound) x
+			WHERE p.relname = 'deliveries' ORDER BY 2`)
+		if err != nil {
+			return err
+		}
+		var name string
+		var from, to time.Time
+		_, err = pgx.ForEachRow(rows, []any{&name, &from, &to}, func() error {
+			out = append(out, fmt.Sprintf("%s [%s %s)", name, day(from), day(to)))
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(out, " ")
+}
+
+func day(t time.Time) string {
+	t = t.UTC()
+	if t.Month() == time.November {
+		return fmt.Sprint(t.Day())
+	}
+	return t.Format("Jan2")
+}
+
+// TestPGRetentionDropsWholeWeeks: at the default retention (30 days) a
+// partition spans a week; it is dropped, with its deliveries and their
+// attempts, once the whole week is past the retention, and not before:
+// a delivery is kept 30 days and at most a week more.
+func TestPGRetentionDropsWholeWeeks(t *testing.T) {
+	pg := testkit.StartPostgres(t)
+	c := newClock(contractStart)
+	url := pg.NewDatabase(t)
+	p := openPG(t, url, c)
+	if got := ranges(t, p); got != "deliveries_p20261123 [23 30)" {
+		t.Fatalf("partitions at start %s, want the week from the 23rd", got)
+	}
+	old := record(t, p, delivery("sub1", 1, "acquirers/1"), 500, deliverylog.Failed)
+	c.set(contractStart.AddDate(0, 0, 7))
+	p.Close()
+	p = openPG(t, url, c)
+	kept := record(t, p, delivery("sub1", 2, "acquirers/1"), 200, deliverylog.Delivered)
+	ctx := context.Background()
+	// The 29th of December: the week of the 23rd ends on the 30th of
+	// November, less than 30 days ago, so both deliveries are kept.
+	c.set(time.Date(2026, 12, 29, 23, 0, 0, 0, time.UTC))
+	p.Close()
+	p = openPG(t, url, c)
+	for _, id := range []string{old.ID, kept.ID} {
+		if _, err := p.Get(ctx, id); err != nil {
+			t.Fatalf("on the 29th of December %s: %v, want it kept", id, err)
+		}
+	}
+	// The 30th: the week of the 23rd is past the retention.
+	c.set(time.Date(2026, 12, 30, 0, 0, 0, 0, time.UTC))
+	p.Close()
+	p = openPG(t, url, c)
+	if _, err := p.Get(ctx, old.ID); !errors.Is(err, deliverylog.ErrNotFound) {
+		t.Fatalf("a delivery whose week is past the retention: %v, want ErrNotFound", err)
+	}
+	if d, err := p.Get(ctx, kept.ID); err != nil || len(d.Attempts) != 1 {
+		t.Fatalf("a delivery of the next week: %+v, %v", d, err)
+	}
+	if got := ranges(t, p); !strings.HasPrefix(got, "deliveries_p20261130 [30 Dec7) ") {
+		t.Fatalf("partitions on the 30th of December %s, want the week of the 30th first", got)
+	}
+	var attempts int
+	if err := p.Pool().QueryRow(ctx, `SELECT count(*) FROM delivery_attempts`).Scan(&attempts); err != nil || attempts != 1 {
+		t.Fatalf("%d attempts left (%v), want the kept delivery's 1", attempts, err)
+	}
+}
+
+// TestPGDailyPartitionsThenWeekly: a log whose partitions are daily (a
+// short retention, or a version that made one a day) goes on with weekly
+// ones after the last daily one when the retention grows; deliveries in
+// either are found by id.
+func TestPGDailyPartitionsThenWeekly(t *testing.T) {
+	pg := testkit.StartPostgres(t)
+	c := newClock(contractStart)
+	cfg := defaultConfig()
+	cfg.URL, cfg.Retention = pg.NewDatabase(t), 48*time.Hour
+	p, err := deliverylog.OpenPostgres(context.Background(), cfg, deliverylog.WithPGClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	daily := record(t, p, delivery("sub1", 1, "acquirers/1"), 200, deliverylog.Delivered)
+	p.Close()
+	c.set(contractStart.AddDate(0, 0, 2))
+	p = openPG(t, cfg.URL, c)
+	want := "deliveries_p20261123 [23 24) deliveries_p20261124 [24 25) deliveries_p20261125 [25 26) deliveries_p20261126 [26 27) deliveries_p20261127 [27 Dec4)"
+	if got := ranges(t, p); got != want {
+		t.Fatalf("partitions %s, want %s", got, want)
+	}
+	weekly := record(t, p, delivery("sub1", 2, "acquirers/1"), 200, deliverylog.Delivered)
+	// A retry of the first delivery is appended to its row in its daily
+	// partition, not inserted into the weekly one.
+	a := attempt(500, contractStart.Add(time.Hour))
+	a.Number = 2
+	if _, err := p.RecordAttempt(context.Background(), delivery("sub1", 1, "acquirers/1"), a, deliverylog.Pending, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for id, n := range map[string]int{daily.ID: 2, weekly.ID: 1} {
+		if d, err := p.Get(ctx, id); err != nil || len(d.Attempts) != n {
+			t.Fatalf("%s: %+v, %v, want %d attempts", id, d, err, n)
+		}
+	}
+	var rows int
+	if err := p.Pool().QueryRow(ctx, `SELECT count(*) FROM deliveries`).Scan(&rows); err != nil || rows != 2 {
+		t.Fatalf("%d delivery rows (%v), want 2", rows, err)
+	}
+}
+
 // TestPGOutage: PostgreSQL stops while attempts are being recorded and
 // comes back; the calls wait meanwhile, and every attempt is stored once.
 func TestPGOutage(t *testing.T) {
@@ -187,7 +323,7 @@ func TestPGOutage(t *testing.T) {
 
 // EnsurePartitions makes past days' partitions (loading older history):
 // a delivery created five days ago can then be written and read, with its
-// attempts, in its own day's partition.
+// attempts, in the partition of its day.
 func TestPGEnsurePartitionsForPastDays(t *testing.T) {
 	pg := testkit.StartPostgres(t)
 	c := newClock(contractStart)
@@ -196,9 +332,10 @@ func TestPGEnsurePartitionsForPastDays(t *testing.T) {
 	if err := p.EnsurePartitions(ctx, contractStart.AddDate(0, 0, -5), contractStart.AddDate(0, 0, -1)); err != nil {
 		t.Fatal(err)
 	}
-	got := partitions(t, p)
-	if len(got) != 9 || got[0] != "deliveries_p20261118" {
-		t.Fatalf("partitions %v, want the 18th to the 26th", got)
+	// The store made one weekly partition at start (the 23rd to the 30th);
+	// the past days fill the five days before it.
+	if got := ranges(t, p); got != "deliveries_p20261118 [18 23) deliveries_p20261123 [23 30)" {
+		t.Fatalf("partitions %s, want the 18th to the 23rd and the 23rd to the 30th", got)
 	}
 	c.set(contractStart.AddDate(0, 0, -5))
 	d := record(t, p, delivery("sub1", 1, "acquirers/1"), 200, deliverylog.Delivered)
