@@ -99,11 +99,17 @@ func LoadFile(path string) (*Authenticator, error) {
 	return Parse(b)
 }
 
+// ReservedPrefix starts the principal names of Hookwire's own changes
+// (the dispatcher suspends a subscription as "hookwire-dispatcher", and
+// acts on a suspension by that name): no token may be named so, in any
+// case, or its holder's changes would pass for the dispatcher's.
+const ReservedPrefix = "hookwire-"
+
 // Parse reads the tokens file format. It is strict, because a file that
 // starts but means something else than written is worse than one that does
 // not start: unknown fields (a misspelled "permision"), an empty list, an
-// entry without a name or permissions, an unknown permission, and a name or
-// sha256 used twice are each refused with the entry's index and name.
+// entry without a name or permissions, a name starting with ReservedPrefix,
+// an unknown permission, and a name or sha256 used twice are each refused with the entry's index and name.
 func Parse(b []byte) (*Authenticator, error) {
 	var f struct {
 		Tokens []fileToken `json:"tokens"`
@@ -151,6 +157,9 @@ func parseToken(t fileToken) (Principal, [sha256.Size]byte, error) {
 	var sum [sha256.Size]byte
 	if strings.TrimSpace(t.Name) == "" {
 		return Principal{}, sum, errors.New("name is required (audit records it)")
+	}
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(t.Name)), ReservedPrefix) {
+		return Principal{}, sum, fmt.Errorf("names starting with %q are Hookwire's own (the audit records its dispatcher's suspensions as \"hookwire-dispatcher\"): choose another", ReservedPrefix)
 	}
 	raw, err := hex.DecodeString(t.SHA256)
 	if err != nil || len(raw) != sha256.Size {

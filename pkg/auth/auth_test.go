@@ -87,6 +87,8 @@ func TestParseStrict(t *testing.T) {
 		{"empty list", `{"tokens": []}`, `no tokens`},
 		{"no list", `{}`, `no tokens`},
 		{"null list", `{"tokens": null}`, `no tokens`},
+		{"reserved name", fmt.Sprintf(`{"tokens":[{"name":"hookwire-dispatcher","sha256":%q,"permissions":["manage"]}]}`, h1), `tokens[0] ("hookwire-dispatcher"): names starting with "hookwire-" are Hookwire's own`},
+		{"reserved name in another case", fmt.Sprintf(`{"tokens":[{"name":" HookWire-Dispatcher","sha256":%q,"permissions":["manage"]}]}`, h1), `names starting with "hookwire-"`},
 		{"missing name", fmt.Sprintf(`{"tokens":[{"sha256":%q,"permissions":["read"]}]}`, h1), `tokens[0] (""): name is required`},
 		{"bad scope", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"scope":"acquirers/100/../200","permissions":["read"]}]}`, h1), `tokens[0] ("a"): invalid scope`},
 		{"trailing data", fmt.Sprintf(`{"tokens":[{"name":"a","sha256":%q,"permissions":["read"]}]} {"tokens":[]}`, h1), `data after the top-level object`},

@@ -15,6 +15,9 @@ import (
 )
 
 // suspendedBy is the audit name of the dispatcher's own status changes.
+// It starts with auth.ReservedPrefix, which no token may be named with, so
+// a caller cannot pass a suspension of its own for the dispatcher's (the
+// watch announces the dispatcher's at start).
 const suspendedBy = "hookwire-dispatcher"
 
 var errNotActive = errors.New("subscription is not active")

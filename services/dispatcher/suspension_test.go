@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookwire/hookwire/pkg/auth"
 	"github.com/hookwire/hookwire/pkg/bus"
 	"github.com/hookwire/hookwire/pkg/subscription"
 	"github.com/hookwire/hookwire/pkg/testkit"
@@ -360,5 +361,17 @@ func TestSuspensionNoticeForm(t *testing.T) {
 	}
 	if keys, _ := h.rdb.Keys(h.ctx, notice.KeyPrefix+"recovered:*").Result(); len(keys) != 0 {
 		t.Fatalf("recovered notices recorded: %v", keys)
+	}
+}
+
+// The dispatcher's audit name is one no token may have (auth.Parse
+// refuses the prefix), so no caller's suspension passes for its own.
+func TestSuspendedByIsReserved(t *testing.T) {
+	if !strings.HasPrefix(suspendedBy, auth.ReservedPrefix) {
+		t.Fatalf("suspendedBy %q does not start with auth.ReservedPrefix %q", suspendedBy, auth.ReservedPrefix)
+	}
+	tokens := fmt.Sprintf(`{"tokens":[{"name":%q,"sha256":%q,"permissions":["manage"]}]}`, suspendedBy, auth.HashToken("t"))
+	if _, err := auth.Parse([]byte(tokens)); err == nil {
+		t.Fatalf("a token named %q was accepted", suspendedBy)
 	}
 }
