@@ -50,7 +50,7 @@ type W6Result struct {
 	WalkPages          int     `json:"walk_pages"`
 	Warmup             int     `json:"warmup_calls"`
 	// Healthy is W2's load again beside the retained history: every
-	// write now finds 30 days of partitions.
+	// write now looks in 30 days of partitions (five or six weekly ones).
 	Healthy *W2Result `json:"healthy,omitempty"`
 }
 

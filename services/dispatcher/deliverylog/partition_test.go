@@ -51,7 +51,9 @@ func TestPlanPartitions(t *testing.T) {
 			[]span{s(d(6), d(13))}},
 		{"past days up to the first existing", []span{s(d(10), d(17))}, d(1), d(9), 7, []span{s(d(1), d(8)), s(d(8), d(10))}},
 		{"a gap between two", []span{s(d(1), d(3)), s(d(5), d(9))}, d(1), d(8), 7, []span{s(d(3), d(5))}},
-		{"a hand-made one ending at noon", []span{s(d(3), noon)}, d(3), d(11), 7, []span{s(noon, d(17))}},
+		{"a hand-made one ending at noon", []span{s(d(3), noon)}, d(3), d(11), 7,
+			[]span{{name: "deliveries_p20261110_1200", from: noon, to: d(17)}}},
+		{"up to an unbounded one", []span{s(d(9), afterAll)}, d(3), d(20), 7, []span{s(d(3), d(9))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := planPartitions("deliveries", tc.existing, tc.first, tc.last, tc.days)
@@ -59,7 +61,7 @@ func TestPlanPartitions(t *testing.T) {
 				t.Fatalf("planned %s, want %s", str(got), str(tc.want))
 			}
 			all := append(append([]span{}, tc.existing...), got...)
-			for day := tc.first; !day.After(tc.last); day = day.Add(time.Hour) {
+			for day := tc.first; day.Before(tc.last.AddDate(0, 0, 1)); day = day.Add(time.Hour) {
 				n := 0
 				for _, x := range all {
 					if !day.Before(x.from) && day.Before(x.to) {
@@ -71,5 +73,27 @@ func TestPlanPartitions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestParseBound(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"'2026-12-03 00:00:00+00'":   time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC),
+		"'2026-12-03 12:30:00.5+00'": time.Date(2026, 12, 3, 12, 30, 0, 5e8, time.UTC),
+		"'2026-12-03 01:00:00+01'":   time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC),
+		"MINVALUE":                   beforeAll,
+		"'-infinity'":                beforeAll,
+		"MAXVALUE":                   afterAll,
+		"'infinity'":                 afterAll,
+	} {
+		if got, err := parseBound(in); err != nil || !got.Equal(want) {
+			t.Errorf("parseBound(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	if _, err := parseBound("'3 Dec 2026'"); err == nil {
+		t.Error("a bound in another DateStyle was read")
+	}
+	if m := partitionBound.FindStringSubmatch(`FOR VALUES FROM (MINVALUE) TO ('2026-12-03 00:00:00+00')`); m == nil || m[1] != "MINVALUE" {
+		t.Errorf("MINVALUE bound not matched: %q", m)
 	}
 }

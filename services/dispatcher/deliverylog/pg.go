@@ -32,8 +32,8 @@ func WithPGClock(now func() time.Time) PGOption { return func(p *PG) { p.now = n
 // WithPGLogger sets the logger of outages and partition maintenance.
 func WithPGLogger(l *slog.Logger) PGOption { return func(p *PG) { p.log = l } }
 
-// OpenPostgres connects to cfg.URL, applies the migrations, creates
-// today's and the next days' partitions and drops those past the
+// OpenPostgres connects to cfg.URL, applies the migrations, makes sure
+// partitions cover today and the next days and drops those past the
 // retention, all under an advisory lock (several dispatchers may start at
 // once). Close releases it.
 func OpenPostgres(ctx context.Context, cfg Config, opts ...PGOption) (*PG, error) {
@@ -90,7 +90,7 @@ func (p *PG) Close() {
 // Pool exposes the connection pool (inspection, tests, the bench).
 func (p *PG) Pool() *pgxpool.Pool { return p.pool }
 
-// Run keeps the partitions: every hour it creates the coming days' and
+// Run keeps the partitions: every hour it covers the coming days and
 // drops those past the retention, until ctx ends. A failure is logged and
 // tried again at the next round (the days ahead leave time to fix it).
 func (p *PG) Run(ctx context.Context) error {

@@ -143,9 +143,20 @@ func withSchemaLock(ctx context.Context, pool *pgxpool.Pool, fn func(*pgx.Conn) 
 	return fn(conn.Conn())
 }
 
-func partitionName(table string, day time.Time) string {
-	return table + "_p" + day.Format("20060102")
+// partitionName is the name of table's partition that starts at from:
+// <table>_pYYYYMMDD, and _HHMM after it when from is not midnight (after a
+// partition made by hand).
+func partitionName(table string, from time.Time) string {
+	name := table + "_p" + from.Format("20060102")
+	if !from.Equal(utcDay(from)) {
+		name += from.Format("_1504")
+	}
+	return name
 }
+
+// ownPartition matches the names partitionName gives: retention drops
+// those only, never a partition attached by hand.
+var ownPartition = regexp.MustCompile(`^(deliveries|delivery_attempts)_p[0-9]{8}(_[0-9]{4})?$`)
 
 // PartitionDays is how many days one partition spans for a retention: a
 // quarter of it, at least one day and at most seven. A write looks its
@@ -196,14 +207,32 @@ func planPartitions(table string, existing []span, first, last time.Time, days i
 
 // partitionBound reads a range partition's bound as pg_get_expr prints it
 // with TimeZone UTC and DateStyle ISO.
-var partitionBound = regexp.MustCompile(`^FOR VALUES FROM \('([^']+)'\) TO \('([^']+)'\)$`)
+var partitionBound = regexp.MustCompile(`^FOR VALUES FROM \((MINVALUE|'[^']+')\) TO \((MAXVALUE|'[^']+')\)$`)
 
 const boundLayout = "2006-01-02 15:04:05.999999-07"
 
-// listPartitions reads the range partitions of the partitioned tables
-// with their bounds, by table. A partition whose bound is not a plain
-// range of times (a DEFAULT partition made by hand) is left out: nothing
-// here creates or drops it.
+// Unbounded ends of a range partition (MINVALUE, MAXVALUE, infinity).
+var (
+	beforeAll = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	afterAll  = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// parseBound is one end of a range bound.
+func parseBound(b string) (time.Time, error) {
+	switch b {
+	case "MINVALUE", "'-infinity'":
+		return beforeAll, nil
+	case "MAXVALUE", "'infinity'":
+		return afterAll, nil
+	}
+	t, err := time.Parse(boundLayout, strings.Trim(b, "'"))
+	return t.UTC(), err
+}
+
+// listPartitions reads the partitions of the partitioned tables with their
+// bounds, by table. A DEFAULT partition (made by hand) has no range and is
+// left out; a bound it cannot read is an error naming the partition, so
+// that nothing is planned over it.
 func listPartitions(ctx context.Context, conn *pgx.Conn) (map[string][]span, error) {
 	out := map[string][]span{}
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
@@ -218,16 +247,19 @@ func listPartitions(ctx context.Context, conn *pgx.Conn) (map[string][]span, err
 		}
 		var table, name, bound string
 		_, err = pgx.ForEachRow(rows, []any{&table, &name, &bound}, func() error {
+			if bound == "DEFAULT" {
+				return nil
+			}
 			m := partitionBound.FindStringSubmatch(bound)
 			if m == nil {
-				return nil
+				return fmt.Errorf("partition %s: cannot read its bound %q", name, bound)
 			}
-			from, err1 := time.Parse(boundLayout, m[1])
-			to, err2 := time.Parse(boundLayout, m[2])
-			if err1 != nil || err2 != nil {
-				return nil
+			from, err1 := parseBound(m[1])
+			to, err2 := parseBound(m[2])
+			if err := errors.Join(err1, err2); err != nil {
+				return fmt.Errorf("partition %s: cannot read its bound %q: %w", name, bound, err)
 			}
-			out[table] = append(out[table], span{name: name, from: from.UTC(), to: to.UTC()})
+			out[table] = append(out[table], span{name: name, from: from, to: to})
 			return nil
 		})
 		return err
@@ -248,30 +280,56 @@ func (p *PG) EnsurePartitions(ctx context.Context, first, last time.Time) error 
 	return ensurePartitions(ctx, p.pool, first, last, PartitionDays(p.retention))
 }
 
-// ensurePartitions creates, for both tables, the partitions
-// planPartitions plans.
+// ensurePartitions creates the partitions planPartitions plans, planned
+// on deliveries and made for both tables in one transaction each, so that
+// a delivery's row and its attempts always share a range. A deliveries
+// partition whose attempts partition is missing (a pair an earlier version
+// made one table at a time) gets it first.
 func ensurePartitions(ctx context.Context, pool *pgxpool.Pool, first, last time.Time, days int) error {
 	return withSchemaLock(ctx, pool, func(conn *pgx.Conn) error {
 		have, err := listPartitions(ctx, conn)
 		if err != nil {
 			return err
 		}
-		for _, table := range partitioned {
-			for _, s := range planPartitions(table, have[table], first, last, days) {
-				q := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')`,
-					pgx.Identifier{s.name}.Sanitize(), table, s.from.Format(time.RFC3339), s.to.Format(time.RFC3339))
-				if _, err := conn.Exec(ctx, q); err != nil {
-					return fmt.Errorf("create partition %s: %w", s.name, err)
+		create := func(tx pgx.Tx, table string, s span) error {
+			name := table + strings.TrimPrefix(s.name, "deliveries")
+			q := fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')`,
+				pgx.Identifier{name}.Sanitize(), table, s.from.Format(time.RFC3339), s.to.Format(time.RFC3339))
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("create partition %s: %w", name, err)
+			}
+			return nil
+		}
+		for _, s := range have["deliveries"] {
+			if !ownPartition.MatchString(s.name) || slices.ContainsFunc(have["delivery_attempts"], func(a span) bool {
+				return a.from.Equal(s.from) && a.to.Equal(s.to)
+			}) {
+				continue
+			}
+			if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return create(tx, "delivery_attempts", s) }); err != nil {
+				return err
+			}
+		}
+		for _, s := range planPartitions("deliveries", have["deliveries"], first, last, days) {
+			if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+				for _, table := range partitioned {
+					if err := create(tx, table, s); err != nil {
+						return err
+					}
 				}
+				return nil
+			}); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 }
 
-// dropPartitions drops every partition whose whole range ended before
-// cutoff, and returns their names: retention by whole partitions, no row
-// deleted one by one.
+// dropPartitions drops every partition named by partitionName whose whole
+// range ended before cutoff, and returns their names: retention by whole
+// partitions, no row deleted one by one. A partition attached by hand,
+// under another name, is left alone.
 func dropPartitions(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time) ([]string, error) {
 	var dropped []string
 	err := withSchemaLock(ctx, pool, func(conn *pgx.Conn) error {
@@ -281,7 +339,7 @@ func dropPartitions(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time) (
 		}
 		for _, table := range partitioned {
 			for _, s := range have[table] {
-				if s.to.After(cutoff) {
+				if s.to.After(cutoff) || !ownPartition.MatchString(s.name) {
 					continue
 				}
 				if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{s.name}.Sanitize()); err != nil {

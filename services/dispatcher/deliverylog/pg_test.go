@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -137,8 +139,10 @@ func TestPGRetentionDropsWholeDays(t *testing.T) {
 }
 
 // ranges lists the deliveries table's partitions with their days (of
-// November 2026, or later as 1, 2, ... of December shown with the month).
-func ranges(t *testing.T, p *deliverylog.PG) string {
+// November 2026, or of a later month shown with it: Dec4).
+func ranges(t *testing.T, p *deliverylog.PG) string { return tableRanges(t, p, "deliveries") }
+
+func tableRanges(t *testing.T, p *deliverylog.PG, table string) string {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := p.Pool().Acquire(ctx)
@@ -146,29 +150,55 @@ func ranges(t *testing.T, p *deliverylog.PG) string {
 		t.Fatal(err)
 	}
 	defer conn.Release()
-	var out []string
+	type part struct {
+		from time.Time
+		text string
+	}
+	var parts []part
+	bound := regexp.MustCompile(`^FOR VALUES FROM \((.+)\) TO \((.+)\)$`)
+	end := func(b string) (time.Time, string) {
+		switch b {
+		case "MINVALUE":
+			return time.Time{}, "min"
+		case "MAXVALUE":
+			return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), "max"
+		}
+		at, err := time.Parse("2006-01-02 15:04:05-07", strings.Trim(b, "'"))
+		if err != nil {
+			t.Fatalf("bound %s: %v", b, err)
+		}
+		return at, day(at)
+	}
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL TimeZone = 'UTC'`); err != nil {
+		if _, err := tx.Exec(ctx, `SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'`); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT c.relname, lower_bound, upper_bound FROM pg_inherits i
-			JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent,
-			LATERAL (SELECT (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)'))::timestamptz[] AS b) m,
-			LATERAL (SELECT b[1] AS lower_bound, b[2] AS upper_bound) x
-			WHERE p.relname = 'deliveries' ORDER BY 2`)
+		rows, err := tx.Query(ctx, `SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
+			JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1`, table)
 		if err != nil {
 			return err
 		}
-		var name string
-		var from, to time.Time
-		_, err = pgx.ForEachRow(rows, []any{&name, &from, &to}, func() error {
-			out = append(out, fmt.Sprintf("%s [%s %s)", name, day(from), day(to)))
+		var name, b string
+		_, err = pgx.ForEachRow(rows, []any{&name, &b}, func() error {
+			m := bound.FindStringSubmatch(b)
+			if m == nil { // DEFAULT: last
+				parts = append(parts, part{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), name + " " + strings.ToLower(b)})
+				return nil
+			}
+			from, f := end(m[1])
+			_, to := end(m[2])
+			parts = append(parts, part{from, fmt.Sprintf("%s [%s %s)", name, f, to)})
 			return nil
 		})
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	slices.SortFunc(parts, func(a, b part) int { return a.from.Compare(b.from) })
+	var out []string
+	for _, x := range parts {
+		out = append(out, x.text)
 	}
 	return strings.Join(out, " ")
 }
@@ -249,6 +279,7 @@ func TestPGDailyPartitionsThenWeekly(t *testing.T) {
 	if got := ranges(t, p); got != want {
 		t.Fatalf("partitions %s, want %s", got, want)
 	}
+	c.set(contractStart.AddDate(0, 0, 5)) // the 28th: in the weekly partition
 	weekly := record(t, p, delivery("sub1", 2, "acquirers/1"), 200, deliverylog.Delivered)
 	// A retry of the first delivery is appended to its row in its daily
 	// partition, not inserted into the weekly one.
@@ -263,9 +294,50 @@ func TestPGDailyPartitionsThenWeekly(t *testing.T) {
 			t.Fatalf("%s: %+v, %v, want %d attempts", id, d, err, n)
 		}
 	}
-	var rows int
-	if err := p.Pool().QueryRow(ctx, `SELECT count(*) FROM deliveries`).Scan(&rows); err != nil || rows != 2 {
-		t.Fatalf("%d delivery rows (%v), want 2", rows, err)
+	for id, want := range map[string]string{daily.ID: "deliveries_p20261123", weekly.ID: "deliveries_p20261127"} {
+		var parts []string
+		rows, err := p.Pool().Query(ctx, `SELECT tableoid::regclass::text FROM deliveries WHERE id = $1`, id)
+		if err == nil {
+			parts, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		if err != nil || len(parts) != 1 || parts[0] != want {
+			t.Fatalf("%s in partitions %v (%v), want one row in %s", id, parts, err, want)
+		}
+	}
+}
+
+// TestPGPartitionsMadeByHand: a partition attached by hand (an archive
+// under another name) is planned around and never dropped by retention;
+// a pair left half made (its attempts partition missing) is completed.
+func TestPGPartitionsMadeByHand(t *testing.T) {
+	pg := testkit.StartPostgres(t)
+	c := newClock(contractStart)
+	url := pg.NewDatabase(t)
+	p := openPG(t, url, c)
+	ctx := context.Background()
+	for _, q := range []string{
+		`CREATE TABLE archive_2025 PARTITION OF deliveries FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')`,
+		`CREATE TABLE archive_2025_attempts PARTITION OF delivery_attempts FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')`,
+		`CREATE TABLE deliveries_future PARTITION OF deliveries FOR VALUES FROM ('2027-06-01') TO (MAXVALUE)`,
+		`CREATE TABLE deliveries_rest PARTITION OF deliveries DEFAULT`,
+		`DROP TABLE delivery_attempts_p20261123`,
+	} {
+		if _, err := p.Pool().Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	p.Close()
+	p = openPG(t, url, c)
+	if got := tableRanges(t, p, "delivery_attempts"); got != "archive_2025_attempts [Jan1 Feb1) delivery_attempts_p20261123 [23 30)" {
+		t.Fatalf("attempts partitions %s, want the archive and the week of the 23rd made again", got)
+	}
+	record(t, p, delivery("sub1", 1, "acquirers/1"), 200, deliverylog.Delivered)
+	c.set(time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC))
+	p.Close()
+	p = openPG(t, url, c)
+	got := ranges(t, p)
+	if want := "archive_2025 [Jan1 Feb1) deliveries_p20270115 [Jan15 Jan22) deliveries_future [Jun1 max) deliveries_rest default"; got != want {
+		t.Fatalf("partitions on the 15th of January %s, want %s: the archive and the hand-made ones kept, the week of the 23rd dropped", got, want)
 	}
 }
 
