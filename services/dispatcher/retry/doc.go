@@ -16,12 +16,14 @@
 //     configured in advance; per-subscription schedules and Retry-After
 //     need arbitrary waits.
 //   - A Redis sorted set (chosen): score = due time in unix milliseconds,
-//     member = the task in its compact binary form (about 100 bytes with a
-//     UUID event id and a traceparent). Any delay, millisecond resolution,
-//     O(log n) insert and removal, and one million waiting retries cost
-//     about 210 MB of Redis memory (BenchmarkBacklogMemory: 208 bytes per
-//     retry, of which the sorted set's own structures are about 100) and
-//     nothing in the dispatcher's heap. Redis is already required for dedup
+//     member = the task in its compact binary form (99 bytes with a
+//     registry subscription id, a UUID event id and a traceparent). Any
+//     delay, millisecond resolution, O(log n) insert and removal, and one
+//     million waiting retries cost about 210 MB of Redis memory
+//     (BenchmarkBacklogMemory: 208 bytes per retry, 224 before the
+//     subscription id was packed to its ULID's 16 bytes; the sorted set's
+//     own structures are about 100 of them) and nothing in the
+//     dispatcher's heap. Redis is already required for dedup
 //     and rate limits.
 //
 // # How it stays correct

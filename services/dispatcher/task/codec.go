@@ -18,8 +18,10 @@ import (
 // size is the retry backlog's memory. It leaves out or packs what it can:
 // the usual delivery id, deliverylog.ID(subscription, scope, event), is
 // the subscription id and the 12 bytes of the event key its hex spells
-// (the event's scope is not carried: the key already holds it); the trigger
-// is one byte; a W3C traceparent is its 25 bytes rather than 55 characters.
+// (the event's scope is not carried: the key already holds it); a
+// registry subscription id, "sub_" and a ULID, is the ULID's 16 bytes
+// rather than 30 characters; the trigger is one byte; a W3C traceparent is
+// its 25 bytes rather than 55 characters.
 // There is one form: the repository has had no release, so no task in any
 // Redis was written in another.
 const wireVersion = 0x03
@@ -29,7 +31,8 @@ const (
 	flagRerun     = 1 << iota
 	flagOwnID     // the delivery id is spelled out: it is not <subscription id>_<event key>
 	flagBinaryTP  // TP is 25 bytes: trace id, span id, flags of a version 00 traceparent
-	flagsKnown    = flagRerun | flagOwnID | flagBinaryTP
+	flagULIDSub   // the subscription id is 16 bytes: the ULID of "sub_<ULID>"
+	flagsKnown    = flagRerun | flagOwnID | flagBinaryTP | flagULIDSub
 	binaryTPBytes = 16 + 8 + 1
 	eventKeyBytes = deliverylog.EventKeyLen / 2
 )
@@ -55,9 +58,17 @@ func (t Task) Encode() ([]byte, error) {
 	if binTP {
 		flags |= flagBinaryTP
 	}
+	ulid, ulidSub := packSubscriptionID(t.SubscriptionID)
+	if ulidSub {
+		flags |= flagULIDSub
+	}
 	b := make([]byte, 0, 48+len(t.SubscriptionID)+len(t.EventID)+len(t.Run)+len(t.TP))
 	b = append(b, wireVersion, flags)
-	b = appendString(b, t.SubscriptionID)
+	if ulidSub {
+		b = append(b, ulid[:]...)
+	} else {
+		b = appendString(b, t.SubscriptionID)
+	}
 	b = appendString(b, t.EventID)
 	if usual {
 		b = append(b, key[:]...)
@@ -90,6 +101,48 @@ func packEventKey(id, sub string) (out [eventKeyBytes]byte, ok bool) {
 		return out, false
 	}
 	return out, true
+}
+
+// subPrefix starts the registry's subscription ids (registry.IDPrefix).
+const subPrefix = "sub_"
+
+// crockford is the ULID alphabet (Crockford's base32, upper case).
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// packSubscriptionID is the 128 bits of the ULID of id, if id is "sub_"
+// and a canonical ULID: 26 upper-case Crockford characters, the first at
+// most 7 (130 bits of which the top two are zero). Anything else (a
+// lower-case ULID, an id from elsewhere) is kept as text, so that decoding
+// gives back the very id.
+func packSubscriptionID(id string) (out [16]byte, ok bool) {
+	u, found := strings.CutPrefix(id, subPrefix)
+	if !found || len(u) != 26 || u[0] > '7' {
+		return out, false
+	}
+	var hi, lo uint64 // the 130-bit number, hi holding its top 66 bits' low 64 (the top 2 are 0)
+	for i := range 26 {
+		v := strings.IndexByte(crockford, u[i])
+		if v < 0 {
+			return out, false
+		}
+		hi = hi<<5 | lo>>59
+		lo = lo<<5 | uint64(v)
+	}
+	binary.BigEndian.PutUint64(out[:8], hi)
+	binary.BigEndian.PutUint64(out[8:], lo)
+	return out, true
+}
+
+// unpackSubscriptionID is the id of a packSubscriptionID form.
+func unpackSubscriptionID(b []byte) string {
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	var u [26]byte
+	for i := 25; i >= 0; i-- {
+		u[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return subPrefix + string(u[:])
 }
 
 func appendString(b []byte, s string) []byte {
@@ -196,7 +249,15 @@ func decode(b []byte) (Task, error) {
 	}
 	flags := b[1]
 	r := reader{b: b[2:]}
-	t := Task{SubscriptionID: r.string(), EventID: r.string(), Rerun: flags&flagRerun != 0}
+	var t Task
+	if flags&flagULIDSub != 0 {
+		if u := r.bytes(16); u != nil {
+			t.SubscriptionID = unpackSubscriptionID(u)
+		}
+	} else {
+		t.SubscriptionID = r.string()
+	}
+	t.EventID, t.Rerun = r.string(), flags&flagRerun != 0
 	if flags&flagOwnID != 0 {
 		t.DeliveryID = r.string()
 	} else if key := r.bytes(eventKeyBytes); key != nil {

@@ -1,6 +1,7 @@
 package task
 
 import (
+	"encoding/hex"
 	"testing"
 
 	"github.com/hookwire/hookwire/services/dispatcher/deliverylog"
@@ -120,7 +121,8 @@ func TestWireFormRejectsUnknownCodes(t *testing.T) {
 }
 
 // A retry waiting in Redis is one wire form: the usual task carries its
-// event key as 12 bytes, not the 29-character delivery id.
+// event key as 12 bytes, not the 29-character delivery id, and its
+// subscription's ULID as 16 bytes, not 30 characters.
 func TestWireFormSize(t *testing.T) {
 	sub := "sub_01KAZ3J5R1Y9T2W8M4N6P0Q7XC"
 	ev := "3f2b6c1e-8d4a-4e7b-9c2f-5a1d0e9b7c44"
@@ -130,8 +132,8 @@ func TestWireFormSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// version, flags, sub, event, key, trigger, run, traceparent, seq, step, parked
-	want := 2 + 1 + len(sub) + 1 + len(ev) + 12 + 1 + 1 + 25 + 3 + 1 + 1
+	// version, flags, sub (its ULID), event, key, trigger, run, traceparent, seq, step, parked
+	want := 2 + 16 + 1 + len(ev) + 12 + 1 + 1 + 25 + 3 + 1 + 1
 	if len(b) != want {
 		t.Fatalf("wire form is %d bytes, want %d", len(b), want)
 	}
@@ -146,4 +148,39 @@ func BenchmarkCodec(b *testing.B) {
 		_, _ = Decode(e)
 	}
 	b.Logf("%d bytes", len(enc))
+}
+
+// A registry subscription id packs to its ULID's 128 bits (checked
+// against a vector decoded outside this code); anything that would not
+// come back as the very same text stays text.
+func TestWireFormPacksRegistrySubscriptionIDs(t *testing.T) {
+	if got, ok := packSubscriptionID("sub_01ARZ3NDEKTSV4RRFFQ69G5FAV"); !ok || hex.EncodeToString(got[:]) != "01563e3ab5d3d6764c61efb99302bd5b" {
+		t.Fatalf("packed %x, %v", got, ok)
+	}
+	for _, id := range []string{"sub_01ARZ3NDEKTSV4RRFFQ69G5FAV", "sub_00000000000000000000000000", "sub_7ZZZZZZZZZZZZZZZZZZZZZZZZZ"} {
+		u, ok := packSubscriptionID(id)
+		if !ok || unpackSubscriptionID(u[:]) != id {
+			t.Errorf("%s: packed %v, back to %q", id, ok, unpackSubscriptionID(u[:]))
+		}
+	}
+	for _, id := range []string{
+		"sub_01arz3ndektsv4rrffq69g5fav", // lower case
+		"sub_81ARZ3NDEKTSV4RRFFQ69G5FAV", // over 128 bits
+		"sub_01ARZ3NDEKTSV4RRFFQ69G5FAI", // I is not Crockford
+		"sub_01ARZ3NDEKTSV4RRFFQ69G5FA",  // 25 characters
+		"01ARZ3NDEKTSV4RRFFQ69G5FAVXXXX", // no prefix
+		"sub1",
+	} {
+		if _, ok := packSubscriptionID(id); ok {
+			t.Errorf("%s was packed", id)
+		}
+		tk := Task{DeliveryID: deliverylog.ID(id, scope, "e"), SubscriptionID: id, EventID: "e", EventSeq: 1, Trigger: Scheduled}
+		b, err := tk.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Decode(b); err != nil || got != tk {
+			t.Errorf("%s: Decode(Encode) = %+v, %v", id, got, err)
+		}
+	}
 }
