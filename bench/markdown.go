@@ -211,6 +211,7 @@ func pgWorkRow(p func(string, ...any), w *pgWork) {
 		return
 	}
 	p("| PostgreSQL: commits / WAL flushes (fsync) / mean flush | %d (%.1f deliveries per commit) / %d / %.2f ms |", w.Commits, w.DeliveriesPerTxn, w.WALSyncs, w.AvgSyncMS)
+	p("| PostgreSQL: CPU of autovacuum workers (part of its CPU below) | %.2f s |", w.AutovacuumCPUS)
 	for _, s := range w.Top {
 		p("| PostgreSQL statement `%s` | %d calls, %d rows, mean execution %.3f ms; planned %d times, %.1f ms; %.0f ms in all |", strings.ReplaceAll(s.Query, "|", "\\|"), s.Calls, s.Rows, s.MeanExecMS, s.Plans, s.PlanMS, s.TotalMS)
 	}

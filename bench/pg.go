@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -198,6 +199,9 @@ type pgWork struct {
 	WALSyncMS        float64    `json:"wal_sync_ms_total"`
 	AvgSyncMS        float64    `json:"wal_sync_ms_avg"`
 	DeliveriesPerTxn float64    `json:"deliveries_per_commit"`
+	// AutovacuumCPUS is the CPU seconds of autovacuum workers in the
+	// window (startAutovacuumMeter), part of PostgreSQL's CPU.
+	AutovacuumCPUS float64 `json:"autovacuum_cpu_s"`
 }
 
 type pgCounters struct {
@@ -271,4 +275,93 @@ func (b *bench) topStatements(ctx context.Context, n int) []stmtStat {
 		}
 	})
 	return out
+}
+
+// setAutovacuum stops the meter av (if any) and keeps its figure in w (if
+// any).
+func (w *pgWork) setAutovacuum(av func() float64) {
+	if av == nil {
+		return
+	}
+	if cpu := av(); w != nil {
+		w.AutovacuumCPUS = cpu
+	}
+}
+
+// autovacuumEvery is how often startAutovacuumMeter samples.
+const autovacuumEvery = 200 * time.Millisecond
+
+// startAutovacuumMeter measures the CPU of PostgreSQL's autovacuum workers
+// (the postmaster's children whose title says "autovacuum worker") until
+// the function it returns is called, which returns their CPU seconds: it
+// tells autovacuum apart from the dispatcher's writes in a window's
+// PostgreSQL CPU. A worker running at the start counts from there; one
+// that starts later counts from its start; one that ends between two
+// samples loses its last interval (at most autovacuumEvery). nil without
+// a PostgreSQL.
+func (b *bench) startAutovacuumMeter() func() float64 {
+	if b.st.pg == nil {
+		return nil
+	}
+	postmaster := strconv.Itoa(b.st.pg.proc.pid())
+	type seen struct{ base, last int64 }
+	workers := map[int]*seen{}
+	sample := func(first bool) {
+		dirs, _ := os.ReadDir("/proc")
+		for _, d := range dirs {
+			n, err := strconv.Atoi(d.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+			if err != nil {
+				continue
+			}
+			s := string(stat)
+			i := strings.LastIndexByte(s, ')')
+			f := strings.Fields(s[i+1:])
+			if i < 0 || len(f) < 13 || f[1] != postmaster {
+				continue
+			}
+			if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", n)); err != nil || !strings.Contains(string(cmd), "autovacuum worker") {
+				continue
+			}
+			ut, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			w := workers[n]
+			if w == nil {
+				w = &seen{}
+				if first {
+					w.base = ut + st
+				}
+				workers[n] = w
+			}
+			w.last = ut + st
+		}
+	}
+	sample(true)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(autovacuumEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				sample(false)
+				return
+			case <-t.C:
+				sample(false)
+			}
+		}
+	}()
+	return func() float64 {
+		close(stop)
+		<-done
+		var ticks int64
+		for _, w := range workers {
+			ticks += w.last - w.base
+		}
+		return round(float64(ticks)/clockTicks, 2)
+	}
 }

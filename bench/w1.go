@@ -50,6 +50,7 @@ func (b *bench) w1(ctx context.Context) (*W1Result, error) {
 	held0 := b.tasksHeld(ctx)
 	pg0 := b.pgCounters(ctx)
 	b.resetStatements(ctx)
+	av := b.startAutovacuumMeter()
 	m := b.startMeter()
 	start := time.Now()
 	r.Accepted, r.Rejected, err = b.publishAll(ctx, "w1", r.Events)
@@ -68,6 +69,7 @@ func (b *bench) w1(ctx context.Context) (*W1Result, error) {
 	if r.Postgres = pgWorkBetween(pg0, b.pgCounters(ctx), s.Unique); r.Postgres != nil {
 		r.Postgres.Top = b.topStatements(ctx, 3)
 	}
+	r.Postgres.setAutovacuum(av)
 	c1, err := b.counters(ctx)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ func (b *bench) w2(ctx context.Context, tag string) (*W2Result, error) {
 	r := &W2Result{Tag: tag, EventsPerSec: b.cfg.w2Rate, DeliveriesPerSec: b.cfg.w2Rate * b.cfg.subs, Seconds: b.cfg.w2Duration.Seconds()}
 	logf("%s: %d events/s x %d subscriptions = %d deliveries/s for %s", tag, r.EventsPerSec, b.cfg.subs, r.DeliveriesPerSec, b.cfg.w2Duration)
 	pg0 := b.pgCounters(ctx)
+	av := b.startAutovacuumMeter()
 	m := b.startMeter()
 	n, err := b.publishRate(ctx, tag, b.cfg.w2Rate, b.cfg.w2Duration)
 	if err != nil {
@@ -40,6 +41,7 @@ func (b *bench) w2(ctx context.Context, tag string) (*W2Result, error) {
 	}
 	r.Processes = m.stop()
 	r.Postgres = pgWorkBetween(pg0, b.pgCounters(ctx), s.Unique)
+	r.Postgres.setAutovacuum(av)
 	r.Delivered, r.Duplicates, r.LatencyMS = s.Unique, s.Duplicates, s.LatencyMS
 	r.Missing = r.Expected - s.Unique
 	logf("  delivered %d of %d; latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f", s.Unique, r.Expected,
