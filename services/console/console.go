@@ -62,6 +62,7 @@ func New(cfg Config, d Deps) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
+	sess.secure = !cfg.Dev
 	c := &Console{
 		cfg:      cfg,
 		log:      d.Logger,
@@ -136,7 +137,10 @@ func (s *session) call(ctx context.Context) context.Context {
 // redirect answers a POST with a redirect to a page (303: the browser GETs it).
 func (c *Console) redirect(w http.ResponseWriter, r *http.Request, s *session, flash string, elems ...string) {
 	if flash != "" {
-		c.sessions.setFlash(s, flash)
+		if err := c.sessions.setFlash(w, r, s, flash); err != nil {
+			c.notesFailed(w, r, err)
+			return
+		}
 	}
 	http.Redirect(w, r, c.path(elems...), http.StatusSeeOther)
 }
@@ -151,6 +155,15 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, op 
 	}
 	c.log.WarnContext(r.Context(), "console: "+op, "error", msg)
 	c.render(w, r, s, httpStatus(err), "error", &errorPage{Op: op, Message: msg, Status: statusCode(err)})
+}
+
+// notesFailed answers a POST whose change was made but whose note for
+// the next page (a flash, a secret shown once, a test result) could not
+// be sealed: it logs why (never the note) and says so with a 500.
+func (c *Console) notesFailed(w http.ResponseWriter, r *http.Request, err error) {
+	c.log.ErrorContext(r.Context(), "console: notes cookie", "error", err)
+	http.Error(w, "the change was saved, but the page that shows its result could not be prepared: "+
+		"reload the subscription (rotate its secret to see a new one)", http.StatusInternalServerError)
 }
 
 // setSessionCookie sets s's sealed cookie. When it cannot be sealed it

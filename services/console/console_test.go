@@ -261,9 +261,131 @@ func TestSessionsSealed(t *testing.T) {
 	if s.get(withCookie(fresh)) != nil {
 		t.Fatal("a signed-out session is still accepted")
 	}
-	s.keepSecret(sess, &onceSecret{SubscriptionID: "sub_1", SigningSecret: "whsec_x"})
-	if s.takeSecret(sess, "sub_2") != nil || s.takeSecret(sess, "sub_1") == nil || s.takeSecret(sess, "sub_1") != nil {
-		t.Fatal("a kept secret must be shown once, for its subscription only")
+}
+
+// notesRequest is a request of sess (as opened for it: nothing loaded)
+// carrying the notes cookie value, if any.
+func notesRequest(sess *session, notes string) (*http.Request, *session) {
+	r := httptest.NewRequest(http.MethodGet, BasePath, nil)
+	if notes != "" {
+		r.AddCookie(&http.Cookie{Name: notesCookie, Value: notes})
+	}
+	again := *sess
+	again.notes, again.loaded = pageNotes{}, false
+	return r, &again
+}
+
+// notesSet is the notes cookie a response set: its value, "" when it
+// cleared it, and whether it set one at all.
+func notesSet(t *testing.T, w *httptest.ResponseRecorder) (value string, set bool) {
+	t.Helper()
+	n := 0
+	for _, c := range w.Result().Cookies() {
+		if c.Name == notesCookie {
+			n++
+			value, set = c.Value, true
+			if c.Value != "" && (!c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != BasePath) {
+				t.Fatalf("notes cookie attributes %+v", c)
+			}
+		}
+	}
+	if n > 1 {
+		t.Fatalf("%d notes cookies in one response", n)
+	}
+	return value, set
+}
+
+// The notes of the next page (flash, a secret shown once, a test result)
+// travel sealed in their own cookie, for their session only: any replica
+// with the key shows them, once, and never in the clear.
+func TestNotesTravelSealedInACookie(t *testing.T) {
+	s := testSessions(t, 1)
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	sess := s.create("tok", "alice")
+
+	r, rs := notesRequest(sess, "")
+	w := httptest.NewRecorder()
+	if err := s.keepSecret(w, r, rs, &onceSecret{SubscriptionID: "sub_1", SigningSecret: "whsec_x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.setFlash(w, r, rs, "Saved."); err != nil {
+		t.Fatal(err)
+	}
+	cookie, _ := notesSet(t, w) // one cookie holding both
+	if cookie == "" || strings.Contains(cookie, "whsec_x") || strings.Contains(cookie, base64.StdEncoding.EncodeToString([]byte("whsec_x"))) {
+		t.Fatalf("notes cookie %q", cookie)
+	}
+
+	replica := testSessions(t, 1) // another console process with the key
+	replica.now = s.now
+	r, rs = notesRequest(sess, cookie)
+	w = httptest.NewRecorder()
+	if replica.takeSecret(w, r, rs, "sub_2") != nil {
+		t.Fatal("another subscription's page showed the secret")
+	}
+	if sec := replica.takeSecret(w, r, rs, "sub_1"); sec == nil || sec.SigningSecret != "whsec_x" {
+		t.Fatalf("the secret page on a replica showed %+v", sec)
+	}
+	if replica.takeSecret(w, r, rs, "sub_1") != nil {
+		t.Fatal("the secret was shown twice in one request")
+	}
+	left, set := notesSet(t, w)
+	if !set || left == "" {
+		t.Fatal("showing the secret did not keep the flash")
+	}
+	r, rs = notesRequest(sess, left)
+	w = httptest.NewRecorder()
+	if replica.takeSecret(w, r, rs, "sub_1") != nil || replica.takeFlash(w, r, rs) != "Saved." {
+		t.Fatal("after the secret page: the secret again, or no flash")
+	}
+	if v, set := notesSet(t, w); !set || v != "" {
+		t.Fatalf("the last note shown did not clear the cookie (%q, %v)", v, set)
+	}
+
+	// Bound to its session, its key and its time.
+	other := s.create("tok", "bob")
+	for name, sealed := range map[string]*sessions{"another session": s, "another key": testSessions(t, 2)} {
+		who := sess
+		if name == "another session" {
+			who = other
+		}
+		r, rs = notesRequest(who, cookie)
+		if sealed.takeSecret(httptest.NewRecorder(), r, rs, "sub_1") != nil {
+			t.Fatalf("%s opened the notes", name)
+		}
+	}
+	now = now.Add(notesTTL)
+	r, rs = notesRequest(sess, cookie)
+	if s.takeSecret(httptest.NewRecorder(), r, rs, "sub_1") != nil {
+		t.Fatal("notes outlived notesTTL")
+	}
+}
+
+// A test result's excerpt is shortened until the notes cookie fits what
+// browsers store; the rest of the result stays whole.
+func TestNotesCookieFits(t *testing.T) {
+	s := testSessions(t, 1)
+	sess := s.create("tok", "alice")
+	r, rs := notesRequest(sess, "")
+	w := httptest.NewRecorder()
+	big := strings.Repeat("\x01<é>", 600) // escapes to several bytes each in JSON
+	resp := &hookwirev1.TestEndpointResponse{HttpStatus: 500, ResponseExcerpt: big, Error: "", WebhookId: "msg_1"}
+	if err := s.keepTest(w, r, rs, &testResult{SubscriptionID: "sub_1", Resp: resp}); err != nil {
+		t.Fatal(err)
+	}
+	cookie, _ := notesSet(t, w)
+	if len(cookie) > maxNotesCookie {
+		t.Fatalf("notes cookie of %d bytes", len(cookie))
+	}
+	r, rs = notesRequest(sess, cookie)
+	got := s.takeTest(httptest.NewRecorder(), r, rs, "sub_1")
+	if got == nil || got.GetHttpStatus() != 500 || got.GetWebhookId() != "msg_1" || !strings.HasSuffix(got.GetResponseExcerpt(), "…") ||
+		!strings.HasPrefix(big, strings.TrimSuffix(got.GetResponseExcerpt(), "…")) {
+		t.Fatalf("test result after the cookie: %+v", got)
+	}
+	if resp.GetResponseExcerpt() != big {
+		t.Fatal("shortening changed the caller's result")
 	}
 }
 

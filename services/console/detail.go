@@ -47,7 +47,7 @@ type subscriptionPage struct {
 // state and time window; once after "Send test event", its result.
 func (c *Console) showSubscription(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
-	test := c.sessions.takeTest(s, id)
+	test := c.sessions.takeTest(w, r, s, id)
 	ctx := s.call(r.Context())
 	resp, err := c.reg.GetSubscription(ctx, &hookwirev1.GetSubscriptionRequest{Id: id})
 	if err != nil {
@@ -166,7 +166,10 @@ func (c *Console) rotate(w http.ResponseWriter, r *http.Request, s *session) {
 	if t := resp.GetPreviousSecretExpireTime(); t != nil {
 		note = "rotated; the previous secret keeps signing until " + formatTime(t)
 	}
-	c.sessions.keepSecret(s, &onceSecret{SubscriptionID: id, SigningSecret: resp.GetSigningSecret(), Note: note})
+	if err := c.sessions.keepSecret(w, r, s, &onceSecret{SubscriptionID: id, SigningSecret: resp.GetSigningSecret(), Note: note}); err != nil {
+		c.notesFailed(w, r, err)
+		return
+	}
 	c.redirect(w, r, s, "", "subscriptions", id, "secret")
 }
 
@@ -183,7 +186,10 @@ func (c *Console) testSaved(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	resp.SigningSecret = ""
-	c.sessions.keepTest(s, &testResult{SubscriptionID: id, Resp: resp})
+	if err := c.sessions.keepTest(w, r, s, &testResult{SubscriptionID: id, Resp: resp}); err != nil {
+		c.notesFailed(w, r, err)
+		return
+	}
 	c.redirect(w, r, s, "", "subscriptions", id)
 }
 
@@ -196,7 +202,7 @@ type secretPage struct {
 // reload or the back button finds it gone.
 func (c *Console) showSecret(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
-	c.render(w, r, s, http.StatusOK, "secret", &secretPage{ID: id, Secret: c.sessions.takeSecret(s, id)})
+	c.render(w, r, s, http.StatusOK, "secret", &secretPage{ID: id, Secret: c.sessions.takeSecret(w, r, s, id)})
 }
 
 type deletePage struct {

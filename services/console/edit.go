@@ -147,8 +147,11 @@ func (c *Console) createSubscription(w http.ResponseWriter, r *http.Request, s *
 		return
 	}
 	id := resp.GetSubscription().GetId()
-	c.sessions.keepSecret(s, &onceSecret{SubscriptionID: id, SigningSecret: resp.GetSigningSecret(),
-		EncryptionKey: encodeKey(resp.GetEncryptionKey()), Note: "created"})
+	if err := c.sessions.keepSecret(w, r, s, &onceSecret{SubscriptionID: id, SigningSecret: resp.GetSigningSecret(),
+		EncryptionKey: encodeKey(resp.GetEncryptionKey()), Note: "created"}); err != nil {
+		c.notesFailed(w, r, err)
+		return
+	}
 	c.redirect(w, r, s, "", "subscriptions", id, "secret")
 }
 
@@ -181,7 +184,10 @@ func (c *Console) updateSubscription(w http.ResponseWriter, r *http.Request, s *
 		return
 	}
 	if key := resp.GetEncryptionKey(); len(key) > 0 {
-		c.sessions.keepSecret(s, &onceSecret{SubscriptionID: f.ID, EncryptionKey: encodeKey(key), Note: "encryption"})
+		if err := c.sessions.keepSecret(w, r, s, &onceSecret{SubscriptionID: f.ID, EncryptionKey: encodeKey(key), Note: "encryption"}); err != nil {
+			c.notesFailed(w, r, err)
+			return
+		}
 		c.redirect(w, r, s, "", "subscriptions", f.ID, "secret")
 		return
 	}

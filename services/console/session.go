@@ -7,8 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	hookwirev1 "github.com/hookwire/hookwire/pkg/gen/hookwire/v1"
 	"github.com/hookwire/hookwire/pkg/seal"
@@ -22,19 +27,25 @@ import (
 const (
 	sessionCookie = "hookwire_console"
 	signinCookie  = "hookwire_console_signin" // CSRF of the sign-in form, before a session exists
+	notesCookie   = "hookwire_console_notes"  // sealed notes of the next page (pageNotes)
 	csrfField     = "csrf"
 	// sessionPlace is what the session cookie is sealed for (seal's
 	// associated data): no other sealed value opens as a session.
 	sessionPlace = "console/session_cookie"
 )
 
-// session is one signed-in browser, as its cookie carries it.
+// session is one signed-in browser, as its cookie carries it, for one
+// request.
 type session struct {
 	id      string
 	csrf    string
 	token   string // bearer token of every gRPC call; "" when TokenOptional
 	user    string // x-user-id of every call (audit)
 	expires time.Time
+	// notes are the request's notes cookie, opened once (loaded) and
+	// changed by this request's keeps and takes.
+	notes  pageNotes
+	loaded bool
 }
 
 // sealed is the cookie's plaintext.
@@ -55,20 +66,35 @@ type onceSecret struct {
 	Note           string // why it is shown
 }
 
-// notes is a session's short-lived page state in this process: the flash
-// message of the next page, the secret its secret page shows once, and the
-// result of a test event its subscription's page shows once.
-type notes struct {
-	flash  string
-	secret *onceSecret
-	test   *testResult
-	until  time.Time
+// pageNotes is a session's short-lived page state: the flash message of
+// the next page, the secret its secret page shows once, and the result of
+// a test event its subscription's page shows once. It travels in its own
+// cookie, sealed like the session's and for this session only
+// (notesPlace), so that the page after a POST finds it whichever console
+// replica serves it; the page that shows a note clears it.
+type pageNotes struct {
+	Flash  string      `json:"f,omitempty"`
+	Secret *onceSecret `json:"s,omitempty"`
+	Test   *testResult `json:"t,omitempty"`
 }
+
+// notesPlace is what a session's notes cookie is sealed for: no other
+// session, and no other sealed value, opens it.
+func notesPlace(sessionID string) string { return "console/notes_cookie/" + sessionID }
+
+// notesTTL bounds a notes cookie: the page after a POST comes at once.
+const notesTTL = 10 * time.Minute
+
+// maxNotesCookie keeps the notes cookie within what every browser stores
+// (4096 bytes with the name and attributes); a test result's excerpt is
+// shortened to fit.
+const maxNotesCookie = 3500
 
 // testResult is a saved subscription's test event, for its page.
 type testResult struct {
-	SubscriptionID string
-	Resp           *hookwirev1.TestEndpointResponse
+	SubscriptionID string                           `json:"i"`
+	Resp           *hookwirev1.TestEndpointResponse `json:"-"`
+	RespJSON       json.RawMessage                  `json:"r"` // Resp in protojson, in the cookie
 }
 
 // sessions seals and opens session cookies. Sign-out is kept in a
@@ -80,9 +106,9 @@ type sessions struct {
 	box     sealer
 	ttl     time.Duration
 	now     func() time.Time
+	secure  bool // cookies only over HTTPS (not in dev mode)
 	mu      sync.Mutex
 	revoked map[string]time.Time // session id → when its cookie expires
-	notes   map[string]*notes
 }
 
 // sealer is the part of *seal.Box the sessions use.
@@ -96,7 +122,7 @@ func newSessions(key []byte, ttl time.Duration) (*sessions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session key: %w", err)
 	}
-	return &sessions{box: box, ttl: ttl, now: time.Now, revoked: map[string]time.Time{}, notes: map[string]*notes{}}, nil
+	return &sessions{box: box, ttl: ttl, now: time.Now, secure: true, revoked: map[string]time.Time{}}, nil
 }
 
 // create starts a session for token and user.
@@ -107,11 +133,6 @@ func (s *sessions) create(token, user string) *session {
 	for id, until := range s.revoked { // sweep: the maps never outgrow the live sessions
 		if now.After(until) {
 			delete(s.revoked, id)
-		}
-	}
-	for id, n := range s.notes {
-		if now.After(n.until) {
-			delete(s.notes, id)
 		}
 	}
 	return &session{id: randomToken(), csrf: randomToken(), token: token, user: user, expires: now.Add(s.ttl)}
@@ -166,76 +187,179 @@ func (s *sessions) end(sess *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.revoked[sess.id] = sess.expires
-	delete(s.notes, sess.id)
 }
 
-func (s *sessions) notesOf(sess *session) *notes {
-	n := s.notes[sess.id]
-	if n == nil {
-		n = &notes{}
-		s.notes[sess.id] = n
+// notesOf returns the session's notes, opened from r's notes cookie the
+// first time in a request. A cookie that does not open (another session's,
+// another key, tampered, expired) counts as none.
+func (s *sessions) notesOf(r *http.Request, sess *session) *pageNotes {
+	if sess.loaded {
+		return &sess.notes
 	}
-	n.until = s.now().Add(s.ttl)
-	return n
+	sess.loaded = true
+	c, err := r.Cookie(notesCookie)
+	if err != nil {
+		return &sess.notes
+	}
+	plain, err := s.box.Open(c.Value, notesPlace(sess.id))
+	var v struct {
+		pageNotes
+		Expires int64 `json:"e"`
+	}
+	if err != nil || plain == nil || json.Unmarshal(plain, &v) != nil || s.now().Unix() >= v.Expires {
+		return &sess.notes
+	}
+	if v.Test != nil {
+		v.Test.Resp = &hookwirev1.TestEndpointResponse{}
+		if protojson.Unmarshal(v.Test.RespJSON, v.Test.Resp) != nil {
+			v.Test = nil
+		}
+	}
+	sess.notes = v.pageNotes
+	return &sess.notes
+}
+
+// saveNotes sets the session's notes cookie as they stand now in this
+// request (replacing one set earlier in it), or clears it when they are
+// empty. Sealing fails only without randomness; the notes are then lost,
+// with a log line that holds none of their values.
+func (s *sessions) saveNotes(w http.ResponseWriter, sess *session) error {
+	n := sess.notes
+	c := &http.Cookie{Name: notesCookie, Path: BasePath, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode}
+	if n.Flash == "" && n.Secret == nil && n.Test == nil {
+		c.MaxAge = -1
+		replaceCookie(w, c)
+		return nil
+	}
+	v, err := s.sealNotes(sess, n)
+	if err != nil {
+		return err
+	}
+	c.Value, c.MaxAge = v, int(notesTTL.Seconds())
+	replaceCookie(w, c)
+	return nil
+}
+
+// sealNotes seals n for sess, shortening a test result's excerpt until
+// the value fits maxNotesCookie (or the excerpt is gone).
+func (s *sessions) sealNotes(sess *session, n pageNotes) (string, error) {
+	for {
+		if n.Test != nil {
+			b, err := protojson.Marshal(n.Test.Resp)
+			if err != nil {
+				return "", fmt.Errorf("encode test result: %w", err)
+			}
+			t := *n.Test
+			t.RespJSON = b
+			n.Test = &t
+		}
+		plain, err := json.Marshal(struct {
+			pageNotes
+			Expires int64 `json:"e"`
+		}{n, s.now().Add(notesTTL).Unix()})
+		if err != nil {
+			return "", fmt.Errorf("encode notes: %w", err)
+		}
+		v, err := s.box.Seal(plain, notesPlace(sess.id))
+		if err != nil {
+			return "", fmt.Errorf("seal notes: %w", err)
+		}
+		excerpt := n.Test.GetExcerpt()
+		if len(v) <= maxNotesCookie || excerpt == "" {
+			return v, nil
+		}
+		resp := proto.CloneOf(n.Test.Resp)
+		resp.ResponseExcerpt = ""
+		if len(excerpt) > 8 {
+			resp.ResponseExcerpt = shorten(excerpt, len(excerpt)/2)
+		}
+		n.Test = &testResult{SubscriptionID: n.Test.SubscriptionID, Resp: resp}
+	}
+}
+
+// GetExcerpt is the excerpt of a test result ("" for none).
+func (t *testResult) GetExcerpt() string {
+	if t == nil {
+		return ""
+	}
+	return t.Resp.GetResponseExcerpt()
+}
+
+// shorten cuts s to at most n bytes on a rune boundary and marks the cut.
+func shorten(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// replaceCookie sets c in w's header in place of a cookie of its name set
+// earlier in the same response.
+func replaceCookie(w http.ResponseWriter, c *http.Cookie) {
+	h := w.Header()
+	var kept []string
+	for _, v := range h.Values("Set-Cookie") {
+		if !strings.HasPrefix(v, c.Name+"=") {
+			kept = append(kept, v)
+		}
+	}
+	h.Del("Set-Cookie")
+	for _, v := range kept {
+		h.Add("Set-Cookie", v)
+	}
+	h.Add("Set-Cookie", c.String())
 }
 
 // setFlash keeps msg for the next page.
-func (s *sessions) setFlash(sess *session, msg string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.notesOf(sess).flash = msg
+func (s *sessions) setFlash(w http.ResponseWriter, r *http.Request, sess *session, msg string) error {
+	s.notesOf(r, sess).Flash = msg
+	return s.saveNotes(w, sess)
 }
 
 // takeFlash returns the pending message and forgets it.
-func (s *sessions) takeFlash(sess *session) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := s.notes[sess.id]
-	if n == nil {
-		return ""
+func (s *sessions) takeFlash(w http.ResponseWriter, r *http.Request, sess *session) string {
+	n := s.notesOf(r, sess)
+	msg := n.Flash
+	if msg != "" {
+		n.Flash = ""
+		_ = s.saveNotes(w, sess) // clearing needs no sealing, and a kept note can be sealed again
 	}
-	msg := n.flash
-	n.flash = ""
 	return msg
 }
 
 // keepSecret holds sec until takeSecret shows it.
-func (s *sessions) keepSecret(sess *session, sec *onceSecret) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.notesOf(sess).secret = sec
+func (s *sessions) keepSecret(w http.ResponseWriter, r *http.Request, sess *session, sec *onceSecret) error {
+	s.notesOf(r, sess).Secret = sec
+	return s.saveNotes(w, sess)
 }
 
 // takeSecret returns the secret kept for subscription id, once.
-func (s *sessions) takeSecret(sess *session, id string) *onceSecret {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := s.notes[sess.id]
-	if n == nil || n.secret == nil || n.secret.SubscriptionID != id {
+func (s *sessions) takeSecret(w http.ResponseWriter, r *http.Request, sess *session, id string) *onceSecret {
+	n := s.notesOf(r, sess)
+	if n.Secret == nil || n.Secret.SubscriptionID != id {
 		return nil
 	}
-	sec := n.secret
-	n.secret = nil
+	sec := n.Secret
+	n.Secret = nil
+	_ = s.saveNotes(w, sess)
 	return sec
 }
 
 // keepTest holds a test event's result until takeTest shows it.
-func (s *sessions) keepTest(sess *session, t *testResult) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.notesOf(sess).test = t
+func (s *sessions) keepTest(w http.ResponseWriter, r *http.Request, sess *session, t *testResult) error {
+	s.notesOf(r, sess).Test = t
+	return s.saveNotes(w, sess)
 }
 
 // takeTest returns the test result kept for subscription id, once.
-func (s *sessions) takeTest(sess *session, id string) *hookwirev1.TestEndpointResponse {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := s.notes[sess.id]
-	if n == nil || n.test == nil || n.test.SubscriptionID != id {
+func (s *sessions) takeTest(w http.ResponseWriter, r *http.Request, sess *session, id string) *hookwirev1.TestEndpointResponse {
+	n := s.notesOf(r, sess)
+	if n.Test == nil || n.Test.SubscriptionID != id {
 		return nil
 	}
-	t := n.test.Resp
-	n.test = nil
+	t := n.Test.Resp
+	n.Test = nil
+	_ = s.saveNotes(w, sess)
 	return t
 }
 

@@ -73,6 +73,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) {
 	c.sessions.end(s)
 	c.clearCookie(w, sessionCookie)
+	c.clearCookie(w, notesCookie)
 	http.Redirect(w, r, c.path("signin"), http.StatusSeeOther)
 }
 

@@ -73,7 +73,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, cod
 	}
 	l := layout{Title: titles[name], Nav: navOf[name], Dev: c.cfg.Dev, Body: body}
 	if s != nil {
-		l.SignedIn, l.User, l.CSRF, l.Flash = true, s.user, s.csrf, c.sessions.takeFlash(s)
+		l.SignedIn, l.User, l.CSRF, l.Flash = true, s.user, s.csrf, c.sessions.takeFlash(w, r, s)
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, l); err != nil {

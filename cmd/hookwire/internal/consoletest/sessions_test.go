@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -90,5 +91,63 @@ func TestSessionSurvivesRestartWithSameKey(t *testing.T) {
 	}
 	if signedIn(restarted, sealed) {
 		t.Fatal("the signed-out cookie is still accepted by the console that signed it out")
+	}
+}
+
+// Two console replicas with one key behind a balancer that sends each
+// request anywhere: what a POST on one leaves for the next page (the
+// secret shown once, a test event's result, the message after a change)
+// is shown by the other, once, and the notes cookie never holds them in
+// the clear.
+func TestNotesFollowTheBrowserAcrossReplicas(t *testing.T) {
+	s := startStack(t, true)
+	key := bytes.Repeat([]byte{3}, 32)
+	a, b := consoleWithKey(t, s, key), consoleWithKey(t, s, key)
+	ca := newClient(t, a.URL+console.BasePath)
+	cb := &client{t: t, base: b.URL + console.BasePath, http: ca.http} // one browser: cookies are per host, not port
+	csrf := ca.signIn(s.scopedToken)
+	rcv := newReceiver(t)
+
+	created := ca.post("subscriptions", url.Values{"csrf": {csrf}, "label": {"replicas"}, "url": {rcv.URL + "/a"},
+		"scope": {scopeA}, "event_type": {"transaction.sale.*"}})
+	if created.code != http.StatusSeeOther || !strings.HasSuffix(created.location, "/secret") {
+		t.Fatalf("create on replica A = %d %q\n%.2000s", created.code, created.location, created.body)
+	}
+	secretPath := strings.TrimPrefix(created.location, "/console/")
+	subPath := strings.TrimSuffix(secretPath, "/secret")
+	page := cb.get(secretPath)
+	secret := regexp.MustCompile(`value="(whsec_[^"]+)"`).FindStringSubmatch(page.body)
+	if secret == nil {
+		t.Fatalf("the secret page on replica B shows no secret:\n%.1500s", page.body)
+	}
+	for _, ck := range ca.http.Jar.Cookies(mustURL(t, a.URL+console.BasePath)) {
+		if strings.Contains(ck.Value, secret[1]) || strings.Contains(ck.Value, strings.TrimPrefix(secret[1], "whsec_")) {
+			t.Fatalf("cookie %s holds the secret", ck.Name)
+		}
+	}
+	for _, c := range []*client{cb, ca} {
+		if p := c.get(secretPath); strings.Contains(p.body, secret[1]) || !strings.Contains(p.body, `id="secret-gone"`) {
+			t.Fatalf("the secret page at %s again shows the secret or no notice", c.base)
+		}
+	}
+
+	if p := ca.post(subPath+"/test", url.Values{"csrf": {csrf}}); p.code != http.StatusSeeOther {
+		t.Fatalf("send test event on A = %d\n%.1500s", p.code, p.body)
+	}
+	if p := cb.get(subPath); !strings.Contains(p.body, "Test event: success") {
+		t.Fatalf("the subscription page on B does not show the test event's result:\n%.3000s", p.body)
+	}
+	if p := cb.get(subPath); strings.Contains(p.body, "Test event:") {
+		t.Fatal("the test event's result was shown twice")
+	}
+
+	if p := cb.post(subPath+"/pause", url.Values{"csrf": {csrf}}); p.code != http.StatusSeeOther {
+		t.Fatalf("pause on B = %d", p.code)
+	}
+	if p := ca.get(subPath); !strings.Contains(p.body, "Paused: deliveries are held") {
+		t.Fatalf("the page after pausing on B, served by A, has no message:\n%.2000s", p.body)
+	}
+	if p := ca.get(subPath); strings.Contains(p.body, "Paused: deliveries are held") {
+		t.Fatal("the message was shown twice")
 	}
 }
