@@ -150,6 +150,7 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, op 
 	msg := apiMessage(err)
 	if isUnauthenticated(err) {
 		c.sessions.end(s)
+		c.clearCookie(w, notesCookie)
 		http.Redirect(w, r, c.path("signin")+"?expired=1", http.StatusSeeOther)
 		return
 	}

@@ -342,6 +342,12 @@ func TestNotesTravelSealedInACookie(t *testing.T) {
 	if v, set := notesSet(t, w); !set || v != "" {
 		t.Fatalf("the last note shown did not clear the cookie (%q, %v)", v, set)
 	}
+	// A copy of the value that showed the secret (a replayed cookie) does
+	// not show it again on the replica that showed it.
+	r, rs = notesRequest(sess, cookie)
+	if replica.takeSecret(httptest.NewRecorder(), r, rs, "sub_1") != nil {
+		t.Fatal("a replayed notes cookie showed the secret twice")
+	}
 
 	// Bound to its session, its key and its time.
 	other := s.create("tok", "bob")
@@ -355,33 +361,64 @@ func TestNotesTravelSealedInACookie(t *testing.T) {
 			t.Fatalf("%s opened the notes", name)
 		}
 	}
-	now = now.Add(notesTTL)
+	now = now.Add(secretTTL)
 	r, rs = notesRequest(sess, cookie)
 	if s.takeSecret(httptest.NewRecorder(), r, rs, "sub_1") != nil {
-		t.Fatal("notes outlived notesTTL")
+		t.Fatal("a secret outlived secretTTL")
 	}
 }
 
-// A test result's excerpt is shortened until the notes cookie fits what
-// browsers store; the rest of the result stays whole.
+// Sealing the notes again (a flash added) never moves their expiry later:
+// a secret not shown within secretTTL is gone, however often the cookie
+// is rewritten.
+func TestNotesExpiryDoesNotSlide(t *testing.T) {
+	s := testSessions(t, 1)
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	sess := s.create("tok", "alice")
+	r, rs := notesRequest(sess, "")
+	w := httptest.NewRecorder()
+	if err := s.keepSecret(w, r, rs, &onceSecret{SubscriptionID: "sub_1", SigningSecret: "whsec_x"}); err != nil {
+		t.Fatal(err)
+	}
+	cookie, _ := notesSet(t, w)
+	for range 3 {
+		now = now.Add(secretTTL / 2)
+		r, rs = notesRequest(sess, cookie)
+		w = httptest.NewRecorder()
+		if err := s.setFlash(w, r, rs, "again"); err != nil {
+			t.Fatal(err)
+		}
+		cookie, _ = notesSet(t, w)
+	}
+	r, rs = notesRequest(sess, cookie)
+	if s.takeSecret(httptest.NewRecorder(), r, rs, "sub_1") != nil {
+		t.Fatal("rewriting the notes kept a secret past secretTTL")
+	}
+}
+
+// A test result's excerpt and error are shortened, the longer first, until
+// the notes cookie fits what browsers store; the rest stays whole.
 func TestNotesCookieFits(t *testing.T) {
 	s := testSessions(t, 1)
 	sess := s.create("tok", "alice")
 	r, rs := notesRequest(sess, "")
 	w := httptest.NewRecorder()
 	big := strings.Repeat("\x01<é>", 600) // escapes to several bytes each in JSON
-	resp := &hookwirev1.TestEndpointResponse{HttpStatus: 500, ResponseExcerpt: big, Error: "", WebhookId: "msg_1"}
+	long := "timeout calling https://example.test/" + strings.Repeat("&é", 1000) // \u0026 in JSON
+	resp := &hookwirev1.TestEndpointResponse{HttpStatus: 500, ResponseExcerpt: big, Error: long, WebhookId: "msg_1"}
 	if err := s.keepTest(w, r, rs, &testResult{SubscriptionID: "sub_1", Resp: resp}); err != nil {
 		t.Fatal(err)
 	}
 	cookie, _ := notesSet(t, w)
-	if len(cookie) > maxNotesCookie {
-		t.Fatalf("notes cookie of %d bytes", len(cookie))
+	if h := w.Header().Get("Set-Cookie"); len(cookie) > maxNotesCookie || len(h) > 4000 {
+		t.Fatalf("notes cookie of %d bytes, Set-Cookie header of %d", len(cookie), len(h))
 	}
 	r, rs = notesRequest(sess, cookie)
 	got := s.takeTest(httptest.NewRecorder(), r, rs, "sub_1")
 	if got == nil || got.GetHttpStatus() != 500 || got.GetWebhookId() != "msg_1" || !strings.HasSuffix(got.GetResponseExcerpt(), "…") ||
-		!strings.HasPrefix(big, strings.TrimSuffix(got.GetResponseExcerpt(), "…")) {
+		!strings.HasPrefix(big, strings.TrimSuffix(got.GetResponseExcerpt(), "…")) ||
+		!strings.HasPrefix(long, strings.TrimSuffix(got.GetError(), "…")) || got.GetError() == "" {
 		t.Fatalf("test result after the cookie: %+v", got)
 	}
 	if resp.GetResponseExcerpt() != big {

@@ -43,9 +43,12 @@ type session struct {
 	user    string // x-user-id of every call (audit)
 	expires time.Time
 	// notes are the request's notes cookie, opened once (loaded) and
-	// changed by this request's keeps and takes.
-	notes  pageNotes
-	loaded bool
+	// changed by this request's keeps and takes; notesID and notesUntil
+	// are the id and expiry of the value it came with.
+	notes      pageNotes
+	loaded     bool
+	notesID    string
+	notesUntil time.Time
 }
 
 // sealed is the cookie's plaintext.
@@ -82,8 +85,12 @@ type pageNotes struct {
 // session, and no other sealed value, opens it.
 func notesPlace(sessionID string) string { return "console/notes_cookie/" + sessionID }
 
-// notesTTL bounds a notes cookie: the page after a POST comes at once.
-const notesTTL = 10 * time.Minute
+// notesTTL bounds a notes cookie, secretTTL one that holds a secret: the
+// page after a POST comes at once.
+const (
+	notesTTL  = 10 * time.Minute
+	secretTTL = time.Minute
+)
 
 // maxNotesCookie keeps the notes cookie within what every browser stores
 // (4096 bytes with the name and attributes); a test result's excerpt is
@@ -109,6 +116,7 @@ type sessions struct {
 	secure  bool // cookies only over HTTPS (not in dev mode)
 	mu      sync.Mutex
 	revoked map[string]time.Time // session id → when its cookie expires
+	shown   map[string]time.Time // notes cookie id → when it expires (consume)
 }
 
 // sealer is the part of *seal.Box the sessions use.
@@ -122,7 +130,7 @@ func newSessions(key []byte, ttl time.Duration) (*sessions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session key: %w", err)
 	}
-	return &sessions{box: box, ttl: ttl, now: time.Now, secure: true, revoked: map[string]time.Time{}}, nil
+	return &sessions{box: box, ttl: ttl, now: time.Now, secure: true, revoked: map[string]time.Time{}, shown: map[string]time.Time{}}, nil
 }
 
 // create starts a session for token and user.
@@ -133,6 +141,11 @@ func (s *sessions) create(token, user string) *session {
 	for id, until := range s.revoked { // sweep: the maps never outgrow the live sessions
 		if now.After(until) {
 			delete(s.revoked, id)
+		}
+	}
+	for id, until := range s.shown {
+		if now.After(until) {
+			delete(s.shown, id)
 		}
 	}
 	return &session{id: randomToken(), csrf: randomToken(), token: token, user: user, expires: now.Add(s.ttl)}
@@ -189,9 +202,18 @@ func (s *sessions) end(sess *session) {
 	s.revoked[sess.id] = sess.expires
 }
 
+// sealedNotes is a notes cookie's plaintext: the notes, an id drawn
+// for each cookie value, and when it stops opening.
+type sealedNotes struct {
+	pageNotes
+	ID      string `json:"n"`
+	Expires int64  `json:"e"` // unix seconds
+}
+
 // notesOf returns the session's notes, opened from r's notes cookie the
 // first time in a request. A cookie that does not open (another session's,
-// another key, tampered, expired) counts as none.
+// another key, tampered, expired, or one whose notes this process has
+// shown already) counts as none.
 func (s *sessions) notesOf(r *http.Request, sess *session) *pageNotes {
 	if sess.loaded {
 		return &sess.notes
@@ -202,11 +224,14 @@ func (s *sessions) notesOf(r *http.Request, sess *session) *pageNotes {
 		return &sess.notes
 	}
 	plain, err := s.box.Open(c.Value, notesPlace(sess.id))
-	var v struct {
-		pageNotes
-		Expires int64 `json:"e"`
+	var v sealedNotes
+	if err != nil || plain == nil || json.Unmarshal(plain, &v) != nil || v.ID == "" || s.now().Unix() >= v.Expires {
+		return &sess.notes
 	}
-	if err != nil || plain == nil || json.Unmarshal(plain, &v) != nil || s.now().Unix() >= v.Expires {
+	s.mu.Lock()
+	_, shown := s.shown[v.ID]
+	s.mu.Unlock()
+	if shown {
 		return &sess.notes
 	}
 	if v.Test != nil {
@@ -215,14 +240,35 @@ func (s *sessions) notesOf(r *http.Request, sess *session) *pageNotes {
 			v.Test = nil
 		}
 	}
-	sess.notes = v.pageNotes
+	sess.notes, sess.notesID, sess.notesUntil = v.pageNotes, v.ID, time.Unix(v.Expires, 0)
 	return &sess.notes
+}
+
+// consume records that the notes cookie the request came with has been
+// shown (a note was taken from it), so that this process never opens that
+// value again, and makes the session's notes a new value from now on.
+// Another replica would still open a copy of the old value until it
+// expires, as it would a signed-out session cookie.
+func (s *sessions) consume(sess *session) {
+	if sess.notesID == "" {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	for id, until := range s.shown { // sweep: it holds the last notesTTL's values
+		if now.After(until) {
+			delete(s.shown, id)
+		}
+	}
+	s.shown[sess.notesID] = sess.notesUntil
+	s.mu.Unlock()
+	sess.notesID = ""
 }
 
 // saveNotes sets the session's notes cookie as they stand now in this
 // request (replacing one set earlier in it), or clears it when they are
-// empty. Sealing fails only without randomness; the notes are then lost,
-// with a log line that holds none of their values.
+// empty. It fails when the notes cannot be sealed or do not fit a cookie;
+// its error holds none of their values.
 func (s *sessions) saveNotes(w http.ResponseWriter, sess *session) error {
 	n := sess.notes
 	c := &http.Cookie{Name: notesCookie, Path: BasePath, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode}
@@ -231,18 +277,29 @@ func (s *sessions) saveNotes(w http.ResponseWriter, sess *session) error {
 		replaceCookie(w, c)
 		return nil
 	}
-	v, err := s.sealNotes(sess, n)
+	// The expiry never moves later: a secret waits at most secretTTL, any
+	// note at most notesTTL, however often the cookie is sealed again.
+	until := s.now().Add(notesTTL)
+	if n.Secret != nil {
+		until = s.now().Add(secretTTL)
+	}
+	if !sess.notesUntil.IsZero() && sess.notesUntil.Before(until) {
+		until = sess.notesUntil
+	}
+	v, err := s.sealNotes(sess, n, until)
 	if err != nil {
 		return err
 	}
-	c.Value, c.MaxAge = v, int(notesTTL.Seconds())
+	sess.notesUntil = until
+	c.Value, c.MaxAge = v, max(int(until.Sub(s.now()).Seconds()), 1)
 	replaceCookie(w, c)
 	return nil
 }
 
-// sealNotes seals n for sess, shortening a test result's excerpt until
-// the value fits maxNotesCookie (or the excerpt is gone).
-func (s *sessions) sealNotes(sess *session, n pageNotes) (string, error) {
+// sealNotes seals n for sess until then, under a new id, shortening the
+// longer of a test result's excerpt and error until the value fits
+// maxNotesCookie; notes that still do not fit are an error.
+func (s *sessions) sealNotes(sess *session, n pageNotes, until time.Time) (string, error) {
 	for {
 		if n.Test != nil {
 			b, err := protojson.Marshal(n.Test.Resp)
@@ -253,10 +310,7 @@ func (s *sessions) sealNotes(sess *session, n pageNotes) (string, error) {
 			t.RespJSON = b
 			n.Test = &t
 		}
-		plain, err := json.Marshal(struct {
-			pageNotes
-			Expires int64 `json:"e"`
-		}{n, s.now().Add(notesTTL).Unix()})
+		plain, err := json.Marshal(sealedNotes{pageNotes: n, ID: randomToken(), Expires: until.Unix()})
 		if err != nil {
 			return "", fmt.Errorf("encode notes: %w", err)
 		}
@@ -264,25 +318,32 @@ func (s *sessions) sealNotes(sess *session, n pageNotes) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("seal notes: %w", err)
 		}
-		excerpt := n.Test.GetExcerpt()
-		if len(v) <= maxNotesCookie || excerpt == "" {
+		if len(v) <= maxNotesCookie {
 			return v, nil
 		}
+		if n.Test == nil {
+			return "", fmt.Errorf("notes of %d bytes sealed do not fit a cookie", len(v))
+		}
 		resp := proto.CloneOf(n.Test.Resp)
-		resp.ResponseExcerpt = ""
-		if len(excerpt) > 8 {
-			resp.ResponseExcerpt = shorten(excerpt, len(excerpt)/2)
+		switch ex, er := resp.GetResponseExcerpt(), resp.GetError(); {
+		case ex == "" && er == "":
+			return "", fmt.Errorf("notes of %d bytes sealed do not fit a cookie", len(v))
+		case len(ex) >= len(er):
+			resp.ResponseExcerpt = shortened(ex)
+		default:
+			resp.Error = shortened(er)
 		}
 		n.Test = &testResult{SubscriptionID: n.Test.SubscriptionID, Resp: resp}
 	}
 }
 
-// GetExcerpt is the excerpt of a test result ("" for none).
-func (t *testResult) GetExcerpt() string {
-	if t == nil {
+// shortened is s cut to half on a rune boundary and marked, or "" once it
+// is short.
+func shortened(s string) string {
+	if len(s) <= 8 {
 		return ""
 	}
-	return t.Resp.GetResponseExcerpt()
+	return shorten(s, len(s)/2)
 }
 
 // shorten cuts s to at most n bytes on a rune boundary and marks the cut.
@@ -322,7 +383,8 @@ func (s *sessions) takeFlash(w http.ResponseWriter, r *http.Request, sess *sessi
 	msg := n.Flash
 	if msg != "" {
 		n.Flash = ""
-		_ = s.saveNotes(w, sess) // clearing needs no sealing, and a kept note can be sealed again
+		s.consume(sess)
+		_ = s.saveNotes(w, sess) // failing, the rest is lost: the value shown never opens here again
 	}
 	return msg
 }
@@ -341,6 +403,7 @@ func (s *sessions) takeSecret(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	sec := n.Secret
 	n.Secret = nil
+	s.consume(sess)
 	_ = s.saveNotes(w, sess)
 	return sec
 }
@@ -359,6 +422,7 @@ func (s *sessions) takeTest(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	t := n.Test.Resp
 	n.Test = nil
+	s.consume(sess)
 	_ = s.saveNotes(w, sess)
 	return t
 }
