@@ -404,8 +404,9 @@ func TestNotesCookieFits(t *testing.T) {
 	sess := s.create("tok", "alice")
 	r, rs := notesRequest(sess, "")
 	w := httptest.NewRecorder()
-	big := strings.Repeat("\x01<é>", 600) // escapes to several bytes each in JSON
-	long := "timeout calling https://example.test/" + strings.Repeat("&é", 1000) // \u0026 in JSON
+	// Each of these escapes to several bytes in JSON (\u0001, \u003c, \u0026).
+	big := strings.Repeat("\x01<é>", 600)
+	long := "timeout calling https://example.test/" + strings.Repeat("&é", 1000)
 	resp := &hookwirev1.TestEndpointResponse{HttpStatus: 500, ResponseExcerpt: big, Error: long, WebhookId: "msg_1"}
 	if err := s.keepTest(w, r, rs, &testResult{SubscriptionID: "sub_1", Resp: resp}); err != nil {
 		t.Fatal(err)
