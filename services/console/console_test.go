@@ -368,9 +368,9 @@ func TestNotesTravelSealedInACookie(t *testing.T) {
 	}
 }
 
-// Sealing the notes again (a flash added) never moves their expiry later:
-// a secret not shown within secretTTL is gone, however often the cookie
-// is rewritten.
+// A secret waits secretTTL from when it is kept: sealing the notes again
+// (a flash added) does not keep it longer, and older notes around it do
+// not cut it short.
 func TestNotesExpiryDoesNotSlide(t *testing.T) {
 	s := testSessions(t, 1)
 	now := time.Now()
@@ -394,6 +394,26 @@ func TestNotesExpiryDoesNotSlide(t *testing.T) {
 	r, rs = notesRequest(sess, cookie)
 	if s.takeSecret(httptest.NewRecorder(), r, rs, "sub_1") != nil {
 		t.Fatal("rewriting the notes kept a secret past secretTTL")
+	}
+
+	// A secret kept into notes about to expire gets its whole secretTTL.
+	r, rs = notesRequest(sess, "")
+	w = httptest.NewRecorder()
+	if err := s.setFlash(w, r, rs, "old"); err != nil {
+		t.Fatal(err)
+	}
+	cookie, _ = notesSet(t, w)
+	now = now.Add(notesTTL - secretTTL/2)
+	r, rs = notesRequest(sess, cookie)
+	w = httptest.NewRecorder()
+	if err := s.keepSecret(w, r, rs, &onceSecret{SubscriptionID: "sub_2", SigningSecret: "whsec_y"}); err != nil {
+		t.Fatal(err)
+	}
+	cookie, _ = notesSet(t, w)
+	now = now.Add(secretTTL * 3 / 4) // past the old notes' expiry, within the secret's
+	r, rs = notesRequest(sess, cookie)
+	if sec := s.takeSecret(httptest.NewRecorder(), r, rs, "sub_2"); sec == nil || sec.SigningSecret != "whsec_y" {
+		t.Fatalf("a secret kept late in its notes' life: %+v", sec)
 	}
 }
 

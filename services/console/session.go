@@ -44,7 +44,7 @@ type session struct {
 	expires time.Time
 	// notes are the request's notes cookie, opened once (loaded) and
 	// changed by this request's keeps and takes; notesID and notesUntil
-	// are the id and expiry of the value it came with.
+	// are the id and expiry of the value it came with (consume).
 	notes      pageNotes
 	loaded     bool
 	notesID    string
@@ -67,6 +67,9 @@ type onceSecret struct {
 	SigningSecret  string
 	EncryptionKey  string // base64
 	Note           string // why it is shown
+	// Until is when it stops being shown, set when it is kept (secretTTL
+	// later) and never moved by the notes' later rewrites.
+	Until time.Time
 }
 
 // pageNotes is a session's short-lived page state: the flash message of
@@ -85,8 +88,9 @@ type pageNotes struct {
 // session, and no other sealed value, opens it.
 func notesPlace(sessionID string) string { return "console/notes_cookie/" + sessionID }
 
-// notesTTL bounds a notes cookie, secretTTL one that holds a secret: the
-// page after a POST comes at once.
+// notesTTL bounds a notes cookie, secretTTL a secret in it (from when it
+// is kept, however often the cookie is sealed again): the page after a
+// POST comes at once.
 const (
 	notesTTL  = 10 * time.Minute
 	secretTTL = time.Minute
@@ -234,6 +238,9 @@ func (s *sessions) notesOf(r *http.Request, sess *session) *pageNotes {
 	if shown {
 		return &sess.notes
 	}
+	if v.Secret != nil && !s.now().Before(v.Secret.Until) {
+		v.Secret = nil
+	}
 	if v.Test != nil {
 		v.Test.Resp = &hookwirev1.TestEndpointResponse{}
 		if protojson.Unmarshal(v.Test.RespJSON, v.Test.Resp) != nil {
@@ -277,21 +284,12 @@ func (s *sessions) saveNotes(w http.ResponseWriter, sess *session) error {
 		replaceCookie(w, c)
 		return nil
 	}
-	// The expiry never moves later: a secret waits at most secretTTL, any
-	// note at most notesTTL, however often the cookie is sealed again.
-	until := s.now().Add(notesTTL)
-	if n.Secret != nil {
-		until = s.now().Add(secretTTL)
-	}
-	if !sess.notesUntil.IsZero() && sess.notesUntil.Before(until) {
-		until = sess.notesUntil
-	}
+	until := s.now().Add(notesTTL) // a secret in them has its own, earlier Until
 	v, err := s.sealNotes(sess, n, until)
 	if err != nil {
 		return err
 	}
-	sess.notesUntil = until
-	c.Value, c.MaxAge = v, max(int(until.Sub(s.now()).Seconds()), 1)
+	c.Value, c.MaxAge = v, int(notesTTL.Seconds())
 	replaceCookie(w, c)
 	return nil
 }
@@ -391,7 +389,9 @@ func (s *sessions) takeFlash(w http.ResponseWriter, r *http.Request, sess *sessi
 
 // keepSecret holds sec until takeSecret shows it.
 func (s *sessions) keepSecret(w http.ResponseWriter, r *http.Request, sess *session, sec *onceSecret) error {
-	s.notesOf(r, sess).Secret = sec
+	kept := *sec
+	kept.Until = s.now().Add(secretTTL)
+	s.notesOf(r, sess).Secret = &kept
 	return s.saveNotes(w, sess)
 }
 
