@@ -135,15 +135,28 @@ type Count struct {
 	N              int64
 }
 
-// OpenStore opens the store cfg selects: PostgreSQL when cfg.URL is set,
-// else the JetStream KV bucket on js.
+// OpenStore opens the store cfg selects, its writes measured (Observe):
+// PostgreSQL when cfg.URL is set, else the JetStream KV bucket on js.
 func OpenStore(ctx context.Context, js jetstream.JetStream, cfg Config, now func() time.Time, log *slog.Logger) (Store, error) {
+	var s Store
+	name := "jetstream"
 	if cfg.URL != "" {
 		p, err := OpenPostgres(ctx, cfg, WithPGClock(now), WithPGLogger(log))
 		if err != nil {
 			return nil, fmt.Errorf("open delivery log on PostgreSQL: %w", err)
 		}
-		return p, nil
+		s, name = p, "postgres"
+	} else {
+		l, err := Open(ctx, js, cfg, WithClock(now))
+		if err != nil {
+			return nil, err
+		}
+		s = l
 	}
-	return Open(ctx, js, cfg, WithClock(now))
+	o, err := Observe(s, name)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("delivery log metrics: %w", err)
+	}
+	return o, nil
 }
