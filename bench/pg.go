@@ -303,28 +303,16 @@ func (b *bench) startAutovacuumMeter() func() float64 {
 	if b.st.pg == nil {
 		return nil
 	}
-	postmaster := strconv.Itoa(b.st.pg.proc.pid())
+	postmaster := b.st.pg.proc.pid()
 	type seen struct{ base, last int64 }
 	workers := map[int]*seen{}
 	sample := func(first bool) {
-		dirs, _ := os.ReadDir("/proc")
-		for _, d := range dirs {
-			n, err := strconv.Atoi(d.Name())
-			if err != nil {
-				continue
-			}
-			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
-			if err != nil {
-				continue
-			}
-			s := string(stat)
-			i := strings.LastIndexByte(s, ')')
-			f := strings.Fields(s[i+1:])
-			if i < 0 || len(f) < 13 || f[1] != postmaster {
-				continue
+		_ = eachFamily(postmaster, func(n int, f []string) {
+			if n == postmaster {
+				return
 			}
 			if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", n)); err != nil || !strings.Contains(string(cmd), "autovacuum worker") {
-				continue
+				return
 			}
 			ut, _ := strconv.ParseInt(f[11], 10, 64)
 			st, _ := strconv.ParseInt(f[12], 10, 64)
@@ -337,7 +325,7 @@ func (b *bench) startAutovacuumMeter() func() float64 {
 				workers[n] = w
 			}
 			w.last = ut + st
-		}
+		})
 	}
 	sample(true)
 	stop, done := make(chan struct{}), make(chan struct{})

@@ -211,10 +211,33 @@ func usageOf(p *proc) (usage, error) {
 // shared_buffers counted once, not per backend) as both RSS and peak.
 func readGroupUsage(pid int) (usage, error) {
 	var u usage
+	err := eachFamily(pid, func(n int, f []string) {
+		last := 12 // utime, stime
+		if n == pid {
+			last = 14 // and cutime, cstime
+		}
+		ticks := int64(0)
+		for _, v := range f[11 : last+1] {
+			t, _ := strconv.ParseInt(v, 10, 64)
+			ticks += t
+		}
+		u.CPU += time.Duration(ticks) * time.Second / clockTicks
+		u.RSSKiB += readPss(n)
+	})
+	u.PeakKiB = u.RSSKiB
+	return u, err
+}
+
+// eachFamily calls fn for the process pid and each of its children with
+// the fields of /proc/<n>/stat after the command name (f[0] is field 3,
+// the state; f[1] field 4, the parent; f[11] and f[12] utime and stime;
+// f[13] and f[14] cutime and cstime).
+func eachFamily(pid int, fn func(n int, f []string)) error {
 	dirs, err := os.ReadDir("/proc")
 	if err != nil {
-		return u, err
+		return err
 	}
+	parent := strconv.Itoa(pid)
 	for _, d := range dirs {
 		n, err := strconv.Atoi(d.Name())
 		if err != nil {
@@ -229,24 +252,13 @@ func readGroupUsage(pid int) (usage, error) {
 		if i < 0 {
 			continue
 		}
-		f := strings.Fields(s[i+1:]) // f[0] is field 3 (state), f[1] field 4 (ppid)
-		if len(f) < 15 || (n != pid && f[1] != strconv.Itoa(pid)) {
+		f := strings.Fields(s[i+1:])
+		if len(f) < 15 || (n != pid && f[1] != parent) {
 			continue
 		}
-		last := 12 // utime, stime
-		if n == pid {
-			last = 14 // and cutime, cstime
-		}
-		ticks := int64(0)
-		for _, v := range f[11 : last+1] {
-			t, _ := strconv.ParseInt(v, 10, 64)
-			ticks += t
-		}
-		u.CPU += time.Duration(ticks) * time.Second / clockTicks
-		u.RSSKiB += readPss(n)
+		fn(n, f)
 	}
-	u.PeakKiB = u.RSSKiB
-	return u, nil
+	return nil
 }
 
 // readPss is the Pss line of /proc/<pid>/smaps_rollup in KiB (0 if
