@@ -295,17 +295,35 @@ func notesSet(t *testing.T, w *httptest.ResponseRecorder) (value string, set boo
 	return value, set
 }
 
+// clockedSessions are test sessions on a clock the test moves, with one
+// session of alice's.
+func clockedSessions(t *testing.T) (*sessions, *time.Time, *session) {
+	s := testSessions(t, 1)
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	return s, &now, s.create("tok", "alice")
+}
+
+// keepSecretIn keeps a secret for sub in sess's notes as they are in the
+// cookie value notes ("": none) and returns the cookie value set.
+func keepSecretIn(t *testing.T, s *sessions, sess *session, notes, sub, secret string) string {
+	t.Helper()
+	r, rs := notesRequest(sess, notes)
+	w := httptest.NewRecorder()
+	if err := s.keepSecret(w, r, rs, &onceSecret{SubscriptionID: sub, SigningSecret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	cookie, _ := notesSet(t, w)
+	return cookie
+}
+
 // The notes of the next page (flash, a secret shown once, a test result)
 // travel sealed in their own cookie, for their session only: any replica
 // with the key shows them, once, and never in the clear.
 func TestNotesTravelSealedInACookie(t *testing.T) {
-	s := testSessions(t, 1)
-	now := time.Now()
-	s.now = func() time.Time { return now }
-	sess := s.create("tok", "alice")
-
+	s, now, sess := clockedSessions(t)
 	r, rs := notesRequest(sess, "")
-	w := httptest.NewRecorder()
+	w := httptest.NewRecorder() // one response keeps both
 	if err := s.keepSecret(w, r, rs, &onceSecret{SubscriptionID: "sub_1", SigningSecret: "whsec_x"}); err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +379,7 @@ func TestNotesTravelSealedInACookie(t *testing.T) {
 			t.Fatalf("%s opened the notes", name)
 		}
 	}
-	now = now.Add(secretTTL)
+	*now = now.Add(secretTTL)
 	r, rs = notesRequest(sess, cookie)
 	if s.takeSecret(httptest.NewRecorder(), r, rs, "sub_1") != nil {
 		t.Fatal("a secret outlived secretTTL")
@@ -372,45 +390,32 @@ func TestNotesTravelSealedInACookie(t *testing.T) {
 // (a flash added) does not keep it longer, and older notes around it do
 // not cut it short.
 func TestNotesExpiryDoesNotSlide(t *testing.T) {
-	s := testSessions(t, 1)
-	now := time.Now()
-	s.now = func() time.Time { return now }
-	sess := s.create("tok", "alice")
-	r, rs := notesRequest(sess, "")
-	w := httptest.NewRecorder()
-	if err := s.keepSecret(w, r, rs, &onceSecret{SubscriptionID: "sub_1", SigningSecret: "whsec_x"}); err != nil {
-		t.Fatal(err)
-	}
-	cookie, _ := notesSet(t, w)
+	s, now, sess := clockedSessions(t)
+	cookie := keepSecretIn(t, s, sess, "", "sub_1", "whsec_x")
 	for range 3 {
-		now = now.Add(secretTTL / 2)
-		r, rs = notesRequest(sess, cookie)
-		w = httptest.NewRecorder()
+		*now = now.Add(secretTTL / 2)
+		r, rs := notesRequest(sess, cookie)
+		w := httptest.NewRecorder()
 		if err := s.setFlash(w, r, rs, "again"); err != nil {
 			t.Fatal(err)
 		}
 		cookie, _ = notesSet(t, w)
 	}
-	r, rs = notesRequest(sess, cookie)
+	r, rs := notesRequest(sess, cookie)
 	if s.takeSecret(httptest.NewRecorder(), r, rs, "sub_1") != nil {
 		t.Fatal("rewriting the notes kept a secret past secretTTL")
 	}
 
 	// A secret kept into notes about to expire gets its whole secretTTL.
 	r, rs = notesRequest(sess, "")
-	w = httptest.NewRecorder()
+	w := httptest.NewRecorder()
 	if err := s.setFlash(w, r, rs, "old"); err != nil {
 		t.Fatal(err)
 	}
 	cookie, _ = notesSet(t, w)
-	now = now.Add(notesTTL - secretTTL/2)
-	r, rs = notesRequest(sess, cookie)
-	w = httptest.NewRecorder()
-	if err := s.keepSecret(w, r, rs, &onceSecret{SubscriptionID: "sub_2", SigningSecret: "whsec_y"}); err != nil {
-		t.Fatal(err)
-	}
-	cookie, _ = notesSet(t, w)
-	now = now.Add(secretTTL * 3 / 4) // past the old notes' expiry, within the secret's
+	*now = now.Add(notesTTL - secretTTL/2)
+	cookie = keepSecretIn(t, s, sess, cookie, "sub_2", "whsec_y")
+	*now = now.Add(secretTTL * 3 / 4) // past the old notes' expiry, within the secret's
 	r, rs = notesRequest(sess, cookie)
 	if sec := s.takeSecret(httptest.NewRecorder(), r, rs, "sub_2"); sec == nil || sec.SigningSecret != "whsec_y" {
 		t.Fatalf("a secret kept late in its notes' life: %+v", sec)
