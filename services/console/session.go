@@ -103,9 +103,31 @@ const maxNotesCookie = 3500
 
 // testResult is a saved subscription's test event, for its page.
 type testResult struct {
-	SubscriptionID string                           `json:"i"`
-	Resp           *hookwirev1.TestEndpointResponse `json:"-"`
-	RespJSON       json.RawMessage                  `json:"r"` // Resp in protojson, in the cookie
+	SubscriptionID string
+	Resp           *hookwirev1.TestEndpointResponse
+}
+
+// testResultJSON is a testResult in the notes cookie, Resp in protojson.
+type testResultJSON struct {
+	SubscriptionID string          `json:"i"`
+	Resp           json.RawMessage `json:"r"`
+}
+
+func (t testResult) MarshalJSON() ([]byte, error) {
+	b, err := protojson.Marshal(t.Resp)
+	if err != nil {
+		return nil, fmt.Errorf("encode test result: %w", err)
+	}
+	return json.Marshal(testResultJSON{SubscriptionID: t.SubscriptionID, Resp: b})
+}
+
+func (t *testResult) UnmarshalJSON(b []byte) error {
+	var v testResultJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	t.SubscriptionID, t.Resp = v.SubscriptionID, &hookwirev1.TestEndpointResponse{}
+	return protojson.Unmarshal(v.Resp, t.Resp)
 }
 
 // sessions seals and opens session cookies. Sign-out is kept in a
@@ -241,12 +263,6 @@ func (s *sessions) notesOf(r *http.Request, sess *session) *pageNotes {
 	if v.Secret != nil && !s.now().Before(v.Secret.Until) {
 		v.Secret = nil
 	}
-	if v.Test != nil {
-		v.Test.Resp = &hookwirev1.TestEndpointResponse{}
-		if protojson.Unmarshal(v.Test.RespJSON, v.Test.Resp) != nil {
-			v.Test = nil
-		}
-	}
 	sess.notes, sess.notesID, sess.notesUntil = v.pageNotes, v.ID, time.Unix(v.Expires, 0)
 	return &sess.notes
 }
@@ -299,15 +315,6 @@ func (s *sessions) saveNotes(w http.ResponseWriter, sess *session) error {
 // maxNotesCookie; notes that still do not fit are an error.
 func (s *sessions) sealNotes(sess *session, n pageNotes, until time.Time) (string, error) {
 	for {
-		if n.Test != nil {
-			b, err := protojson.Marshal(n.Test.Resp)
-			if err != nil {
-				return "", fmt.Errorf("encode test result: %w", err)
-			}
-			t := *n.Test
-			t.RespJSON = b
-			n.Test = &t
-		}
 		plain, err := json.Marshal(sealedNotes{pageNotes: n, ID: randomToken(), Expires: until.Unix()})
 		if err != nil {
 			return "", fmt.Errorf("encode notes: %w", err)
