@@ -112,7 +112,7 @@ func (p *PG) Run(ctx context.Context) error {
 // days and drops those whose range ended more than the retention ago.
 func (p *PG) maintain(ctx context.Context) error {
 	now := p.now()
-	if err := ensurePartitions(ctx, p.pool, now, now.AddDate(0, 0, partitionsAhead), PartitionDays(p.retention)); err != nil {
+	if err := p.EnsurePartitions(ctx, now, now.AddDate(0, 0, partitionsAhead)); err != nil {
 		return err
 	}
 	dropped, err := dropPartitions(ctx, p.pool, now.Add(-p.retention))
@@ -326,7 +326,7 @@ func (p *PG) retryNoPartition(ctx context.Context, write func() error) error {
 		return err
 	}
 	now := p.now()
-	if err := ensurePartitions(ctx, p.pool, now.AddDate(0, 0, -1), now.AddDate(0, 0, partitionsAhead), PartitionDays(p.retention)); err != nil {
+	if err := p.EnsurePartitions(ctx, now.AddDate(0, 0, -1), now.AddDate(0, 0, partitionsAhead)); err != nil {
 		return err
 	}
 	return write()

@@ -272,8 +272,8 @@ func listPartitions(ctx context.Context, conn *pgx.Conn) (map[string][]span, err
 
 // EnsurePartitions creates partitions so that every day from first to
 // last (UTC days, inclusive) has one, under the schema lock; each new one
-// spans PartitionDays of the store's retention. The store makes today's
-// and the coming days' itself; this is for loading older history (an
+// spans PartitionDays of the store's retention. The store calls it for
+// today and the coming days; callers use it to load older history (an
 // import, the benchmark's W6). Partitions past the retention are dropped
 // by the next maintenance round.
 func (p *PG) EnsurePartitions(ctx context.Context, first, last time.Time) error {
